@@ -1,0 +1,23 @@
+"""Running an ops function: validate the event, call the service, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from chalicelib.errors import PledgeError
+from chalicelib.observability import flush_metrics, get_logger
+from chalicelib.validation import validate
+
+
+def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str | None = None) -> dict:
+    """`{"error": {...}}` for a bad event or a refused action; the action's result otherwise."""
+    logger = get_logger()
+    try:
+        result = action(validate(schema or name, event if event is not None else {}))
+    except PledgeError as error:
+        logger.info("ops function refused", extra={"function": name, "code": error.code})
+        return error.to_dict()
+    finally:
+        flush_metrics()
+    logger.info("ops function done", extra={"function": name})
+    return result

@@ -1,0 +1,71 @@
+"""Public forms: health, contact, signup, login, logout."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.services import accounts, inquiries, sessions
+from chalicelib.web import (
+    SESSION_COOKIE,
+    authenticate,
+    expired_session_cookie,
+    handles_errors,
+    json_body,
+    json_response,
+    optional_caller,
+    read_cookie,
+    request_id,
+    session_cookie,
+)
+
+forms = Blueprint(__name__)
+
+
+@forms.route("/health", methods=["GET"])
+@handles_errors
+def health():
+    from chalicelib.services.health import check_tables
+
+    check_tables()
+    return json_response({"status": "ok"})
+
+
+@forms.route("/contact", methods=["POST"])
+@handles_errors
+def contact():
+    request = forms.current_request
+    data = json_body(request, "contact")
+    caller = optional_caller(request)
+    inquiry_id = inquiries.receive_inquiry(data, caller.customer_number if caller else None)
+    return json_response({"inquiry_id": inquiry_id}, 201)
+
+
+@forms.route("/signup", methods=["POST"])
+@handles_errors
+def signup():
+    request = forms.current_request
+    data = json_body(request, "signup")
+    logged_in = accounts.signup(data, request_id(request))
+    return _logged_in_response(logged_in, 201)
+
+
+@forms.route("/login", methods=["POST"])
+@handles_errors
+def login():
+    data = json_body(forms.current_request, "login")
+    return _logged_in_response(accounts.login(data["email"], data["password"]), 200)
+
+
+def _logged_in_response(logged_in: accounts.LoggedIn, status: int) -> Response:
+    body = {"customer_number": logged_in.customer_number, "csrf_token": logged_in.csrf_token}
+    cookie = session_cookie(logged_in.session_token, sessions.max_age_seconds())
+    return json_response(body, status, {"Set-Cookie": cookie})
+
+
+@forms.route("/logout", methods=["POST"])
+@handles_errors
+def logout():
+    request = forms.current_request
+    authenticate(request)
+    accounts.logout(read_cookie(request, SESSION_COOKIE))
+    return Response(body="", status_code=204, headers={"Set-Cookie": expired_session_cookie()})

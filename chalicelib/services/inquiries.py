@@ -1,0 +1,63 @@
+"""The contact form: store what was sent, acknowledge it by email."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.observability import count, get_logger
+from chalicelib.services import mailer
+from chalicelib.store import inquiries as store
+from chalicelib.store.base import as_plain, iso, utc_now
+from chalicelib.store.inquiries import Inquiry
+
+
+def receive_inquiry(data: dict, customer_number: str | None) -> str:
+    inquiry = Inquiry(
+        "I" + uuid.uuid4().hex,
+        customer_number=customer_number,
+        name=data["name"],
+        email=data["email"].strip(),
+        phone=data.get("phone"),
+        address=data.get("address"),
+        topic=data["topic"],
+        message=data["message"],
+        status="received",
+        created_at=iso(utc_now()),
+    )
+    store.save_new_inquiry(inquiry)
+    count("inquiry_received")
+    _acknowledge(inquiry)
+    return inquiry.inquiry_id
+
+
+def _acknowledge(inquiry: Inquiry) -> None:
+    """The inquiry is stored whatever happens to its acknowledgement; a failed send is
+    logged and counted, not turned into an error for the person who wrote to us."""
+    email = mailer.Email(
+        recipient=inquiry.email,
+        subject="We received your message",
+        template="contact_ack",
+        context={"name": inquiry.name, "topic": inquiry.topic, "inquiry_id": inquiry.inquiry_id,
+                 "received_at": inquiry.created_at},
+    )
+    try:
+        mailer.send(email)
+        count("inquiry_acknowledged")
+    except Exception:
+        get_logger().exception("contact acknowledgement not sent", extra={"inquiry_id": inquiry.inquiry_id})
+        count("mail_failed")
+
+
+def inquiry_view(inquiry: Inquiry) -> dict:
+    return {
+        "inquiry_id": inquiry.inquiry_id,
+        "topic": inquiry.topic,
+        "name": inquiry.name,
+        "email": inquiry.email,
+        "phone": inquiry.phone,
+        "address": as_plain(inquiry.address),
+        "message": inquiry.message,
+        "status": inquiry.status,
+        "created_at": inquiry.created_at,
+        "reviewed_at": inquiry.reviewed_at,
+    }

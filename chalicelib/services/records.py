@@ -1,0 +1,34 @@
+"""Everything held about one customer, in one document: the customer's export and the
+ops view (which adds retention state)."""
+
+from __future__ import annotations
+
+from chalicelib.services import accounts, support
+from chalicelib.services.inquiries import inquiry_view
+from chalicelib.store import audit as audit_store
+from chalicelib.store import inquiries as inquiry_store
+from chalicelib.store import tickets as ticket_store
+from chalicelib.store.base import as_plain
+
+
+def personal_records(customer_number: str) -> dict:
+    customer = accounts.require_customer(customer_number)
+    return {
+        "profile": accounts.profile(customer),
+        "preferences": {"topics": as_plain(customer.marketing) or {}},
+        "inquiries": [inquiry_view(i) for i in inquiry_store.inquiries_of(customer_number)],
+        "tickets": [support.ticket_detail(t) for t in ticket_store.tickets_of(customer_number)],
+        "audit_trail": [_audit_view(e) for e in audit_store.entries_of(customer_number)],
+    }
+
+
+def customer_record(customer_number: str) -> dict:
+    """The ops view: the same records, retained data included, with the account status."""
+    records = personal_records(customer_number)
+    return {"customer_number": customer_number, "status": records["profile"]["status"], **records}
+
+
+def _audit_view(entry) -> dict:
+    return {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
+            "reason": entry.reason, "at": entry.at}
+

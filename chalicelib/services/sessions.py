@@ -1,0 +1,88 @@
+"""Login sessions: random tokens, stored only as a keyed hash, 30-day sliding expiry;
+CSRF tokens derived from the session so they need no storage."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib.settings import get_settings, load_secrets
+from chalicelib.store import sessions as store
+from chalicelib.store.base import iso, parse_iso, utc_now
+from chalicelib.store.sessions import Session
+from chalicelib.store.transact import Write, put_new
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    customer_number: str
+    refreshed: bool
+    max_age_seconds: int
+
+
+def _pepper() -> bytes:
+    return load_secrets()["session_pepper"].encode()
+
+
+def token_hash(token: str) -> str:
+    return hmac.new(_pepper(), b"session:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(token: str) -> str:
+    return hmac.new(_pepper(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_matches(token: str, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(csrf_token(token), presented)
+
+
+def _lifetime() -> timedelta:
+    return timedelta(days=get_settings().session_days)
+
+
+def new_session(customer_number: str) -> tuple[str, Write]:
+    """A fresh token and the write that stores its session (committed by the caller,
+    possibly in the same transaction as the account it belongs to)."""
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    session = Session(
+        token_hash(token),
+        customer_number=customer_number,
+        created_at=iso(now),
+        refreshed_at=iso(now),
+        expires_at=iso(now + _lifetime()),
+        expires_ttl=now + _lifetime(),
+    )
+    return token, put_new(session)
+
+
+def max_age_seconds() -> int:
+    return int(_lifetime().total_seconds())
+
+
+def resolve_session(token: str) -> ActiveSession | None:
+    """The live session behind a token, its expiry slid forward at most once per
+    `session_refresh_seconds` (so most requests cost one read)."""
+    if not token or len(token) > 128:
+        return None
+    session = store.get_session(token_hash(token))
+    now = utc_now()
+    if session is None or parse_iso(session.expires_at) <= now:
+        return None
+    refreshed = False
+    if (now - parse_iso(session.refreshed_at)).total_seconds() >= get_settings().session_refresh_seconds:
+        if not store.extend_session(session, iso(now), now + _lifetime()):
+            return None
+        refreshed = True
+    return ActiveSession(session.customer_number, refreshed, max_age_seconds())
+
+
+def revoke_session(token: str) -> None:
+    store.delete_session(token_hash(token))
+
+
+def revoke_all_sessions(customer_number: str) -> int:
+    return store.delete_sessions_of(customer_number)

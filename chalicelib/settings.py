@@ -1,0 +1,121 @@
+"""One typed settings object, read from the environment the first time it is needed.
+
+Nothing here runs at import time: `chalice package` imports app.py at build time and
+the Chalice test client sets the stage's environment only while a function runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MARKETING_TOPICS = ("products", "website", "new_services", "special_offers")
+LOCAL_STAGES = ("local", "test")
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_prefix: str
+    public_base_url: str
+    mail_from: str
+    ses_configuration_set: str
+    secrets_file: str
+    company_name: str = "HostBay"
+    session_days: int = 30
+    session_refresh_seconds: int = 3600
+    login_max_failures: int = 10
+    login_window_seconds: int = 900
+    marketing_default: str = "opt_out"
+    notice_period_days: int = 30
+    retention_days: int = 2555
+    legal_bases: tuple[str, ...] = ("legal_obligation", "dispute_resolution", "agreement_enforcement")
+    ses_max_send_rate: float = 14.0
+    notice_dispatch_rate: str = "rate(5 minutes)"
+    max_body_bytes: int = 65536
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in LOCAL_STAGES
+
+    @property
+    def cookie_secure(self) -> bool:
+        return not self.is_local
+
+    def table_name(self, logical_name: str) -> str:
+        return f"{self.table_prefix}{logical_name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = _env("PLEDGE_STAGE", "local")
+    return Settings(
+        stage=stage,
+        table_prefix=_env("PLEDGE_TABLE_PREFIX", f"pledge-{stage}-"),
+        public_base_url=_env("PLEDGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_from=_env("PLEDGE_MAIL_FROM", "privacy@hostbay.example"),
+        ses_configuration_set=_env("PLEDGE_SES_CONFIGURATION_SET", ""),
+        secrets_file=_env("PLEDGE_SECRETS_FILE", ".local/secrets.json"),
+        company_name=_env("PLEDGE_COMPANY_NAME", "HostBay"),
+        session_days=_env_int("PLEDGE_SESSION_DAYS", 30),
+        login_max_failures=_env_int("PLEDGE_LOGIN_MAX_FAILURES", 10),
+        login_window_seconds=_env_int("PLEDGE_LOGIN_WINDOW_SECONDS", 900),
+        marketing_default=_env("PLEDGE_MARKETING_DEFAULT", "opt_out"),
+        notice_period_days=max(30, _env_int("PLEDGE_NOTICE_PERIOD_DAYS", 30)),
+        retention_days=_env_int("PLEDGE_RETENTION_DAYS", 2555),
+        ses_max_send_rate=_env_float("PLEDGE_SES_MAX_SEND_RATE", 14.0),
+        notice_dispatch_rate=_env("PLEDGE_NOTICE_DISPATCH_RATE", "rate(5 minutes)"),
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
+    load_secrets.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def load_secrets() -> dict:
+    """Secrets: a JSON file under .local/ on the local stage, created on first use;
+    on AWS the same JSON document from the SSM parameter named by PLEDGE_SECRETS_PARAMETER."""
+    parameter = os.environ.get("PLEDGE_SECRETS_PARAMETER")
+    if parameter:
+        import boto3
+
+        value = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+        return json.loads(value["Parameter"]["Value"])
+    return _local_secrets(Path(get_settings().secrets_file))
+
+
+def _local_secrets(path: Path) -> dict:
+    if path.exists():
+        return json.loads(path.read_text())
+    import secrets
+
+    generated = {
+        "session_pepper": secrets.token_hex(32),
+        "unsubscribe_keys": {"k1": secrets.token_hex(32)},
+        "unsubscribe_active_key": "k1",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(generated, indent=2))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return generated

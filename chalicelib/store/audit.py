@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+
+from pynamodb.attributes import (
+    ListAttribute,
+    UnicodeAttribute,
+)
+
+from chalicelib.store.base import PledgeModel, iso, utc_now
+from chalicelib.store.transact import Write, put_new
+
+
+class AuditEntry(PledgeModel):
+    """Append-only trail of account changes: who, what fields, when; never values."""
+
+    logical_table = "audit_trail"
+
+    class Meta:
+        table_name = None
+
+    customer_number = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    fields = ListAttribute(of=UnicodeAttribute, null=True)
+    reason = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()
+
+
+def audit_entry(
+    customer_number: str,
+    action: str,
+    actor: str,
+    fields: list[str] | None = None,
+    reason: str | None = None,
+    request_id: str | None = None,
+) -> Write:
+    """The write that appends one entry to a customer's audit trail (never overwrites)."""
+    now = iso(utc_now())
+    entry = AuditEntry(
+        customer_number,
+        f"{now}#{uuid.uuid4().hex[:12]}",
+        action=action,
+        actor=actor,
+        fields=sorted(fields) if fields else None,
+        reason=reason,
+        request_id=request_id,
+        at=now,
+    )
+    return put_new(entry)
+
+
+def entries_of(customer_number: str) -> list[AuditEntry]:
+    return list(AuditEntry.query(customer_number))

@@ -1,0 +1,48 @@
+"""The base of every PynamoDB model: table names come from settings on first use.
+
+Each model names its table by the logical suffix used in infra/tables.json
+(`pledge-${Stage}-customers` -> `customers`); the stage prefix is applied lazily so that
+importing a model reads no environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+MODELS: list[type["PledgeModel"]] = []
+
+
+class PledgeModel(Model):
+    logical_table: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.logical_table:
+            MODELS.append(cls)
+
+    @classmethod
+    def _get_connection(cls):
+        cls.Meta.table_name = get_settings().table_name(cls.logical_table)
+        return super()._get_connection()
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with a `Z`, millisecond precision (sorts lexically)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def as_plain(value):
+    """A MapAttribute's value as a plain dict (other values unchanged)."""
+    return value.as_dict() if hasattr(value, "as_dict") else value

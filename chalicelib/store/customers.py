@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    MapAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+
+from chalicelib.store.base import PledgeModel
+from chalicelib.store.transact import Write
+
+
+class Customer(PledgeModel):
+    logical_table = "customers"
+
+    class Meta:
+        table_name = None
+
+    customer_number = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    address = MapAttribute(null=True)
+    password_hash = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    marketing = MapAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class EmailClaim(PledgeModel):
+    """One item per email address in use: makes emails unique, case-insensitively."""
+
+    logical_table = "email_claims"
+
+    class Meta:
+        table_name = None
+
+    email = UnicodeAttribute(hash_key=True)
+    customer_number = UnicodeAttribute()
+
+
+def get_customer(customer_number: str) -> Customer | None:
+    try:
+        return Customer.get(customer_number, consistent_read=True)
+    except Customer.DoesNotExist:
+        return None
+
+
+def get_email_claim(email_key: str) -> EmailClaim | None:
+    try:
+        return EmailClaim.get(email_key, consistent_read=True)
+    except EmailClaim.DoesNotExist:
+        return None
+
+
+def save_customer_changes(customer: Customer, actions: list) -> Write:
+    """Update a customer read earlier; the version attribute guards against lost updates."""
+    return lambda transaction: transaction.update(customer, actions=actions)
+
+
+def release_email_claim(email_key: str, customer_number: str) -> Write:
+    claim = EmailClaim(email_key, customer_number=customer_number)
+    return lambda transaction: transaction.delete(claim, condition=EmailClaim.customer_number == customer_number)
