@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.services import accounts, records
+from chalicelib.services import accounts, records, retention
 from chalicelib.web import (
     authenticate,
+    expired_session_cookie,
     handles_errors,
     json_body,
     json_response,
@@ -39,3 +40,13 @@ def patch_account():
 def export_account():
     caller = authenticate(account.current_request)
     return with_session_cookie(json_response(records.personal_records(caller.customer_number)), caller)
+
+
+@account.route("/account/deactivate", methods=["POST"])
+@handles_errors
+def deactivate_account():
+    request = account.current_request
+    caller = authenticate(request)
+    data = json_body(request, "account_deactivate")
+    retention.deactivate_by_customer(caller.customer_number, data["password"], data.get("reason"), request_id(request))
+    return json_response({"status": "deactivated"}, 200, {"Set-Cookie": expired_session_cookie()})

@@ -17,6 +17,7 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count
 from chalicelib.services import sessions
+from chalicelib.services.retry import attempts
 from chalicelib.services.preferences import initial_topics
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
@@ -102,14 +103,17 @@ def login(email: str, password: str) -> LoggedIn:
     _refuse_if_throttled(throttle_key)
     claim = customer_store.get_email_claim(email_key(email))
     customer = customer_store.get_customer(claim.customer_number) if claim else None
-    if not _password_matches(customer, password):
+    if not password_matches(customer, password):
         session_store.record_login_failure(throttle_key, int(time.time()), get_settings().login_window_seconds)
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
     if customer.status != "active":
         raise AccountDeactivated("This account has been deactivated.")
     token, session_write = sessions.new_session(customer.customer_number)
-    commit([session_write])
+    try:
+        commit([customer_store.still_active(customer.customer_number), session_write])
+    except WriteConflict:
+        raise AccountDeactivated("This account has been deactivated.") from None
     count("login")
     return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
 
@@ -123,7 +127,7 @@ def _refuse_if_throttled(throttle_key: str) -> None:
         raise RateLimited("Too many failed attempts for this account; try again later.")
 
 
-def _password_matches(customer: Customer | None, password: str) -> bool:
+def password_matches(customer: Customer | None, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     hasher = _hasher()
@@ -182,7 +186,7 @@ def get_profile(customer_number: str) -> dict:
 def update_profile(customer_number: str, changes: dict, request_id: str | None) -> dict:
     """Apply a profile change in one transaction: the customer (version-checked), the
     email claims when the email changes, and the audit entry naming the fields."""
-    for _ in range(3):
+    for _ in attempts():
         customer = require_customer(customer_number)
         _refuse_unless_active(customer)
         changed = {f: v for f, v in changes.items() if as_plain(getattr(customer, f)) != v}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
 from chalicelib.store import inquiries as store
@@ -17,6 +18,7 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
         customer_number=customer_number,
         name=data["name"],
         email=data["email"].strip(),
+        email_key=data["email"].strip().lower(),
         phone=data.get("phone"),
         address=data.get("address"),
         topic=data["topic"],
@@ -61,3 +63,20 @@ def inquiry_view(inquiry: Inquiry) -> dict:
         "created_at": inquiry.created_at,
         "reviewed_at": inquiry.reviewed_at,
     }
+
+
+def review_inquiry(inquiry_id: str, decision: str) -> dict:
+    """Ops review: keep it, or discard it (its personal content is erased; the fact and
+    the dates remain). Discarding twice is harmless; keeping a discarded one is refused."""
+    from chalicelib.services.erasure import erase_inquiry
+
+    inquiry = store.get_inquiry(inquiry_id)
+    if inquiry is None:
+        raise NotFound("No such inquiry.")
+    if decision == "discard":
+        if inquiry.status != "discarded":
+            erase_inquiry(inquiry, "discarded")
+    elif not store.mark_reviewed(inquiry, "kept", iso(utc_now())):
+        raise Conflict("This inquiry was discarded; its content no longer exists.")
+    count(f"inquiry_{decision}")
+    return inquiry_view(store.get_inquiry(inquiry_id))

@@ -46,3 +46,8 @@ def parse_iso(text: str) -> datetime:
 def as_plain(value):
     """A MapAttribute's value as a plain dict (other values unchanged)."""
     return value.as_dict() if hasattr(value, "as_dict") else value
+
+
+def condition_failed(error) -> bool:
+    """Whether a PynamoDB write error was its condition failing (not a fault)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

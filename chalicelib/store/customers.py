@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     MapAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
@@ -24,6 +25,7 @@ class Customer(PledgeModel):
     password_hash = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     marketing = MapAttribute(null=True)
+    holds_in_force = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -63,3 +65,17 @@ def save_customer_changes(customer: Customer, actions: list) -> Write:
 def release_email_claim(email_key: str, customer_number: str) -> Write:
     claim = EmailClaim(email_key, customer_number=customer_number)
     return lambda transaction: transaction.delete(claim, condition=EmailClaim.customer_number == customer_number)
+
+
+def still_active(customer_number: str) -> Write:
+    """A transaction condition: the customer is (still) active when the writes land."""
+    return lambda transaction: transaction.condition_check(
+        Customer, customer_number, condition=Customer.status == "active"
+    )
+
+
+def active_subscribers(topic: str):
+    """Active customers subscribed to a marketing topic, page by page (a scan: campaigns
+    are rare and the table is small; a per-topic index would cost every write)."""
+    condition = (Customer.status == "active") & (Customer.marketing[topic] == True)  # noqa: E712
+    return Customer.scan(condition, consistent_read=True)

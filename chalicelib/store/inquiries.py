@@ -6,7 +6,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.store.base import PledgeModel
+from chalicelib.store.base import PledgeModel, condition_failed
 
 
 class InquiriesByCustomer(GlobalSecondaryIndex):
@@ -28,6 +28,7 @@ class Inquiry(PledgeModel):
     customer_number = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
     address = MapAttribute(null=True)
     topic = UnicodeAttribute()
@@ -51,3 +52,33 @@ def get_inquiry(inquiry_id: str) -> Inquiry | None:
 
 def inquiries_of(customer_number: str) -> list[Inquiry]:
     return list(Inquiry.by_customer.query(customer_number))
+
+
+def inquiries_from(email_key: str) -> list[Inquiry]:
+    """Inquiries sent from an address, logged in or not (a scan: used only by erasure)."""
+    return list(Inquiry.scan(Inquiry.email_key == email_key))
+
+
+PERSONAL_FIELDS = ("name", "email", "email_key", "phone", "address", "message")
+
+
+def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> None:
+    """Remove the personal content; the inquiry's id, topic, dates and link remain."""
+    actions = [getattr(Inquiry, field).remove() for field in PERSONAL_FIELDS]
+    inquiry.update(actions=actions + [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)])
+
+
+def mark_reviewed(inquiry: Inquiry, status: str, at: str) -> bool:
+    """False if the inquiry was discarded meanwhile."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        inquiry.update(
+            actions=[Inquiry.status.set(status), Inquiry.reviewed_at.set(at)],
+            condition=Inquiry.status != "discarded",
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

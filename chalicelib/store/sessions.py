@@ -9,7 +9,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.store.base import PledgeModel, iso
+from chalicelib.store.base import PledgeModel, condition_failed, iso
 
 
 class SessionsByCustomer(GlobalSecondaryIndex):
@@ -72,7 +72,7 @@ def extend_session(session: Session, refreshed_at: str, expires_at: datetime) ->
             condition=Session.token_hash.exists(),
         )
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     return True
@@ -112,7 +112,7 @@ def record_login_failure(key: str, now: int, window_seconds: int) -> None:
             )
             return
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
         try:
             item.update(
@@ -125,9 +125,6 @@ def record_login_failure(key: str, now: int, window_seconds: int) -> None:
             )
             return
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
 
-
-def _condition_failed(error) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -70,3 +70,12 @@ def new_entry(ticket_id: str, kind: str, author: str, channel: str, text: str) -
     return TicketEntry(
         ticket_id, f"{now}#{uuid.uuid4().hex[:12]}", kind=kind, author=author, channel=channel, text=text, at=now
     )
+
+
+def erase_ticket_content(ticket: Ticket, placeholder: str) -> int:
+    """Replace the subject and every entry's text; dates, channels and counts remain."""
+    ticket.update(actions=[Ticket.subject.set(placeholder)])
+    entries = entries_of(ticket.ticket_id)
+    for entry in entries:
+        entry.update(actions=[TicketEntry.text.set(placeholder)])
+    return len(entries)

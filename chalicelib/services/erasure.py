@@ -1,0 +1,27 @@
+"""Scrubbing a customer's personal content from the records that outlive the account.
+
+Each step is safe to repeat. Placeholders are fixed strings, not derived from the
+original values, so nothing can be recovered from them.
+"""
+
+from __future__ import annotations
+
+from chalicelib.store import inquiries as inquiry_store
+from chalicelib.store import tickets as ticket_store
+from chalicelib.store.base import iso, utc_now
+
+PLACEHOLDER = "[erased]"
+
+
+def erase_inquiry(inquiry, status: str) -> None:
+    inquiry_store.erase_inquiry_content(inquiry, status, iso(utc_now()))
+
+
+def erase_customer_content(customer_number: str, email_key: str) -> dict:
+    inquiries = {i.inquiry_id: i for i in inquiry_store.inquiries_of(customer_number)}
+    inquiries.update({i.inquiry_id: i for i in inquiry_store.inquiries_from(email_key)})
+    for inquiry in inquiries.values():
+        erase_inquiry(inquiry, "erased")
+    tickets = ticket_store.tickets_of(customer_number)
+    entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
+    return {"inquiries": len(inquiries), "tickets": len(tickets), "ticket_entries": entries}

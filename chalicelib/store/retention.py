@@ -1,0 +1,78 @@
+"""Retention records (why a deactivated customer's data is kept, until when) and legal
+holds. Neither table has a TTL: these are records the policy promises to keep."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import ListAttribute, UnicodeAttribute
+
+from chalicelib.store.base import PledgeModel
+from chalicelib.store.transact import Write
+
+
+class RetentionRecord(PledgeModel):
+    logical_table = "retention_records"
+
+    class Meta:
+        table_name = None
+
+    customer_number = UnicodeAttribute(hash_key=True)
+    initiated_by = UnicodeAttribute()  # "customer" | "ops"
+    reason = UnicodeAttribute(null=True)
+    legal_bases = ListAttribute(of=UnicodeAttribute)
+    deactivated_at = UnicodeAttribute()
+    review_at = UnicodeAttribute()
+    anonymized_at = UnicodeAttribute(null=True)
+    # The email key whose other records still need scrubbing; set in the same transaction
+    # as the anonymization, removed once the scrub is done (so a crash mid-way can resume).
+    erasure_pending_for = UnicodeAttribute(null=True)
+
+
+class LegalHold(PledgeModel):
+    logical_table = "legal_holds"
+
+    class Meta:
+        table_name = None
+
+    customer_number = UnicodeAttribute(hash_key=True)
+    hold_id = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()
+    placed_at = UnicodeAttribute()
+    released_at = UnicodeAttribute(null=True)
+    release_reason = UnicodeAttribute(null=True)
+
+
+def get_retention_record(customer_number: str) -> RetentionRecord | None:
+    try:
+        return RetentionRecord.get(customer_number, consistent_read=True)
+    except RetentionRecord.DoesNotExist:
+        return None
+
+
+def records_due_for_review(now_iso: str) -> list[RetentionRecord]:
+    condition = (RetentionRecord.review_at <= now_iso) & RetentionRecord.anonymized_at.does_not_exist()
+    return list(RetentionRecord.scan(condition, consistent_read=True))
+
+
+def mark_anonymized(customer_number: str, at: str, email_key: str) -> Write:
+    record = RetentionRecord(customer_number)
+    return lambda transaction: transaction.update(
+        record,
+        actions=[RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending_for.set(email_key)],
+        condition=RetentionRecord.customer_number.exists() & RetentionRecord.anonymized_at.does_not_exist(),
+    )
+
+
+def holds_of(customer_number: str) -> list[LegalHold]:
+    return list(LegalHold.query(customer_number, consistent_read=True))
+
+
+def release_hold(hold: LegalHold, at: str, reason: str) -> Write:
+    return lambda transaction: transaction.update(
+        hold,
+        actions=[LegalHold.released_at.set(at), LegalHold.release_reason.set(reason)],
+        condition=LegalHold.released_at.does_not_exist(),
+    )
+
+
+def clear_erasure_pending(customer_number: str) -> None:
+    RetentionRecord(customer_number).update(actions=[RetentionRecord.erasure_pending_for.remove()])
