@@ -7,6 +7,7 @@ its email claim, audit entry, consent events and session land all at once or not
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from pynamodb.connection import Connection
@@ -25,9 +26,15 @@ class WriteConflict(Exception):
         self.failed = failed
 
 
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    """One connection (and botocore client) reused by every transaction in the process."""
+    return Connection()
+
+
 def commit(writes: list[Write], token: str | None = None) -> None:
     try:
-        with TransactWrite(connection=Connection(), client_request_token=token) as transaction:
+        with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
             for write in writes:
                 write(transaction)
     except TransactWriteError as error:
@@ -46,3 +53,19 @@ def put_new(item) -> Write:
     """Put an item that must not exist yet."""
     hash_key = item._hash_key_attribute()
     return put(item, condition=hash_key.does_not_exist())
+
+
+def forget_connections() -> None:
+    """Drop every cached DynamoDB connection, so the next call builds a fresh client
+    (after the endpoint changed, or to attach botocore event hooks)."""
+    import importlib
+    import pkgutil
+
+    import chalicelib.store
+    from chalicelib.store.base import MODELS
+
+    for module in pkgutil.iter_modules(chalicelib.store.__path__):
+        importlib.import_module(f"chalicelib.store.{module.name}")
+    for model in MODELS:
+        model._connection = None
+    _connection.cache_clear()

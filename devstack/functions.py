@@ -1,0 +1,106 @@
+"""The app's ops and scheduled functions, found through Chalice's own registries, and
+a way to call one the way Lambda does."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .config import REPO_ROOT
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    kind: str  # "lambda" (@app.lambda_function) or "schedule" (@app.schedule)
+    handler_string: str
+    handler: Callable[[dict, Any], Any]
+    schedule_expression: str | None = None
+
+
+class FakeLambdaContext:
+    """What Lambda passes as `context`, as much as Powertools and the app use."""
+
+    def __init__(self, function_name: str, timeout_ms: int = 900_000, memory_limit_in_mb: int = 512):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pledge-local-{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/pledge-local-{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_app_module(module_name: str | None = None):
+    """Import the Chalice app module (default `app`, or $PLEDGE_DEVSTACK_APP) from the repo root."""
+    name = module_name or os.environ.get("PLEDGE_DEVSTACK_APP") or "app"
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module(name)
+
+
+def _schedule_string(expression: Any) -> str:
+    return expression if isinstance(expression, str) else expression.to_string()
+
+
+def _resolve(app_module, app, name: str, handler_string: str) -> Callable:
+    handler = getattr(app, "handler_map", {}).get(name)
+    if handler is not None:
+        return handler
+    module_name, _, attr = handler_string.rpartition(".")
+    module = app_module if module_name in ("app", app_module.__name__) else importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def discover(app_module) -> dict[str, Function]:
+    """name -> Function for every @app.lambda_function and @app.schedule of the app."""
+    from chalice.app import ScheduledEventConfig
+
+    app = app_module.app
+    found: dict[str, Function] = {}
+    for fn in app.pure_lambda_functions:
+        found[fn.name] = Function(fn.name, "lambda", fn.handler_string,
+                                  _resolve(app_module, app, fn.name, fn.handler_string))
+    for source in app.event_sources:
+        if isinstance(source, ScheduledEventConfig):
+            found[source.name] = Function(source.name, "schedule", source.handler_string,
+                                          _resolve(app_module, app, source.name, source.handler_string),
+                                          _schedule_string(source.schedule_expression))
+    return found
+
+
+def scheduled_event(name: str, overrides: dict | None = None) -> dict:
+    """An EventBridge scheduled event, as a rule named after the function sends it."""
+    event = {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": ACCOUNT,
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/pledge-local-{name}"], "detail": {},
+    }
+    event.update(overrides or {})
+    return event
+
+
+def call(function: Function, event: dict) -> Any:
+    """Run the function as Lambda would: (event, context). Scheduled functions get a full
+    EventBridge event with `event`'s keys laid over it."""
+    if function.kind == "schedule":
+        event = scheduled_event(function.name, event)
+    return function.handler(event, FakeLambdaContext(function.name))
+
+
+def is_failure(result: Any) -> bool:
+    return isinstance(result, dict) and "error" in result
