@@ -1,9 +1,12 @@
-"""Email templates kept in the repo: `<name>.txt` and `<name>.html` (autoescaped)."""
+"""Templates kept in the repo: emails as `<name>.txt` + `<name>.html`, web pages as
+`<name>.html` (HTML always autoescaped). Every template also sees the site's names and links."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+
+from chalicelib.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -20,10 +23,22 @@ def _environment():
     )
 
 
+def site_context() -> dict:
+    settings = get_settings()
+    base = settings.public_base_url
+    return {"company": settings.company_name, "policy_url": f"{base}/policy",
+            "preferences_url": f"{base}/account/preferences"}
+
+
 def render(template: str, **context) -> tuple[str, str]:
-    """The text and HTML bodies of a template."""
+    """The text and HTML bodies of an email template."""
     environment = _environment()
+    context = {**site_context(), **context}
     return (
         environment.get_template(f"{template}.txt").render(**context),
         environment.get_template(f"{template}.html").render(**context),
     )
+
+
+def render_page(template: str, **context) -> str:
+    return _environment().get_template(f"{template}.html").render(**site_context(), **context)

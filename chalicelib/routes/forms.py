@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.services import accounts, inquiries, sessions
+from chalicelib.services import accounts, inquiries, preferences, sessions
 from chalicelib.web import (
     SESSION_COOKIE,
     authenticate,
@@ -45,7 +45,8 @@ def contact():
 def signup():
     request = forms.current_request
     data = json_body(request, "signup")
-    logged_in = accounts.signup(data, request_id(request))
+    rid = request_id(request)
+    logged_in = accounts.signup(data, rid, extra_writes=lambda customer: preferences.signup_events(customer, rid))
     return _logged_in_response(logged_in, 201)
 
 

@@ -199,7 +199,7 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
                 raise Conflict("An account with this email address already exists.") from None
             continue  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
-        return profile(require_customer(customer_number))
+        return {**profile(customer), **changed}
     raise Conflict("The account changed while it was being updated; please retry.")
 
 

@@ -39,6 +39,7 @@ def _acknowledge(inquiry: Inquiry) -> None:
         recipient=inquiry.email,
         subject="We received your message",
         template="contact_ack",
+        customer_number=inquiry.customer_number,
         context={"name": inquiry.name, "topic": inquiry.topic, "inquiry_id": inquiry.inquiry_id,
                  "received_at": inquiry.created_at},
     )

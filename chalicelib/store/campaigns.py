@@ -1,0 +1,75 @@
+"""Marketing campaigns and their deliveries: one item per (campaign, customer), claimed
+before the email is sent, so a campaign reaches each customer at most once."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import PutError
+
+from chalicelib.store.base import PledgeModel, condition_failed
+
+
+class Campaign(PledgeModel):
+    logical_table = "campaigns"
+
+    class Meta:
+        table_name = None
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    topic = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    content_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class Delivery(PledgeModel):
+    logical_table = "campaign_deliveries"
+
+    class Meta:
+        table_name = None
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    customer_number = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()  # "claimed" -> "sent" | "rejected"
+    claimed_at = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+
+
+def register_campaign(campaign: Campaign) -> Campaign:
+    """Save a new campaign; if the id is taken, the campaign saved under it."""
+    try:
+        campaign.save(condition=Campaign.campaign_id.does_not_exist())
+        return campaign
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+    return Campaign.get(campaign.campaign_id, consistent_read=True)
+
+
+def claim(delivery: Delivery) -> bool:
+    """Claim the (campaign, customer) pair; False if it was claimed before."""
+    try:
+        delivery.save(condition=Delivery.customer_number.does_not_exist())
+        return True
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+
+
+def mark_sent(delivery: Delivery, message_id: str, at: str) -> None:
+    delivery.update(actions=[Delivery.status.set("sent"), Delivery.message_id.set(message_id),
+                             Delivery.finished_at.set(at)])
+
+
+def mark_rejected(delivery: Delivery, error_code: str, at: str) -> None:
+    delivery.update(actions=[Delivery.status.set("rejected"), Delivery.error_code.set(error_code),
+                             Delivery.finished_at.set(at)])
+
+
+def release(delivery: Delivery) -> None:
+    """Give up a claim whose email SES did not accept, so the next run tries again."""
+    delivery.delete(condition=Delivery.status == "claimed")
+
