@@ -21,3 +21,14 @@ def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str |
         flush_metrics()
     logger.info("ops function done", extra={"function": name})
     return result
+
+
+def run_scheduled(name: str, action: Callable[[], dict]) -> dict:
+    """Running a scheduled function: its result logged and its metrics flushed. Failures
+    raise, so Lambda counts an error (and EventBridge's next run tries again)."""
+    try:
+        result = action()
+    finally:
+        flush_metrics()
+    get_logger().info("scheduled function done", extra={"function": name, "result": result})
+    return result

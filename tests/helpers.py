@@ -51,3 +51,19 @@ def signup(client, email: str | None = None, password: str = PASSWORD, **fields)
 
 def login(client, email: str, password: str = PASSWORD):
     return call(client, "POST", "/login", {"email": email, "password": password})
+
+
+def add_customers(count: int, created_at: str, status: str = "active") -> list[str]:
+    """Customer items written straight to the table in batches (no password hashing, no
+    consent events): for notice dispatch tests and the benchmark. Returns their numbers."""
+    import secrets
+
+    from chalicelib.store.customers import Customer
+
+    numbers = ["C" + str(secrets.randbelow(9 * 10**11) + 10**11) for _ in range(count)]
+    with Customer.batch_write() as batch:
+        for number in numbers:
+            batch.save(Customer(number, name=f"Customer {number}", email=f"{number.lower()}@example.com",
+                                password_hash="!", status=status, created_at=created_at, updated_at=created_at,
+                                version=1))
+    return numbers

@@ -1,3 +1,6 @@
+"""Published versions of the privacy policy. Content is immutable once written; only the
+status moves on: published -> in_force -> superseded."""
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -6,6 +9,7 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.store.base import PledgeModel
+from chalicelib.store.transact import Write
 
 
 class PolicyVersion(PledgeModel):
@@ -20,8 +24,10 @@ class PolicyVersion(PledgeModel):
     material = BooleanAttribute()
     status = UnicodeAttribute()  # "published" | "in_force" | "superseded"
     published_at = UnicodeAttribute()
-    effective_at = UnicodeAttribute()
+    effective_at = UnicodeAttribute()  # as published (ISO 8601 UTC, Z); compare parsed, not as text
     content_hash = UnicodeAttribute()
+    in_force_at = UnicodeAttribute(null=True)  # when activation brought it into force
+    superseded_at = UnicodeAttribute(null=True)
 
 
 def all_versions() -> list[PolicyVersion]:
@@ -36,14 +42,25 @@ def get_version(version: str) -> PolicyVersion | None:
         return None
 
 
-def save_new_version(version: PolicyVersion) -> bool:
-    """False if the version id is already used."""
-    from pynamodb.exceptions import PutError
+def version_in_force() -> str | None:
+    """The id of the version in force (only ids and dates read): consent events name it."""
+    in_force = PolicyVersion.scan(PolicyVersion.status == "in_force", consistent_read=True,
+                                  attributes_to_get=["version", "effective_at"])
+    latest = max(in_force, key=lambda v: v.effective_at, default=None)
+    return latest.version if latest else None
 
-    try:
-        version.save(condition=PolicyVersion.version.does_not_exist())
-    except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+
+def bring_into_force(version: PolicyVersion, at: str) -> Write:
+    return lambda transaction: transaction.update(
+        version,
+        actions=[PolicyVersion.status.set("in_force"), PolicyVersion.in_force_at.set(at)],
+        condition=PolicyVersion.status == "published",
+    )
+
+
+def supersede(version: PolicyVersion, at: str) -> Write:
+    return lambda transaction: transaction.update(
+        version,
+        actions=[PolicyVersion.status.set("superseded"), PolicyVersion.superseded_at.set(at)],
+        condition=PolicyVersion.status == "in_force",
+    )

@@ -1,0 +1,236 @@
+"""Policy-change notices: one item per (version, customer), the proof of notice; and one
+campaign item per material version, the dispatcher's progress through the customers.
+
+A notice is claimed (conditional write) before its email is sent and recorded after:
+- claimed      the dispatch run `claimed_by` is sending it now, or crashed while doing so
+- sent         SES accepted it: `message_id`, `sent_at`
+- deferred     SES failed transiently; a later run claims it again at `retry_at`
+- rejected     SES refused this recipient for good; never retried
+- unconfirmed  its run died between claim and record and no mail log entry shows a send:
+               it may or may not have gone out, so it is never resent automatically
+- skipped      the customer's data stopped being held before a retry
+`open_version` is set while a notice is not final (claimed, deferred, unconfirmed): the
+sparse index `open_by_version` lists exactly the notices a run must still look at.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.store.base import PledgeModel, condition_failed
+from chalicelib.store.transact import Write
+
+OPEN_STATUSES = ("claimed", "deferred", "unconfirmed")
+# The campaigns table also holds the dispatcher's lease, under a key no version id can
+# take (version ids are letters, digits, ".", "_" and "-").
+LEASE_KEY = "*dispatcher-lease"
+
+
+class NoticesByCustomer(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_customer"
+        projection = AllProjection()
+
+    customer_number = UnicodeAttribute(hash_key=True)
+    version = UnicodeAttribute(range_key=True)
+
+
+class OpenNotices(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "open_by_version"
+        projection = AllProjection()
+
+    open_version = UnicodeAttribute(hash_key=True)
+    customer_number = UnicodeAttribute(range_key=True)
+
+
+class PolicyNotice(PledgeModel):
+    logical_table = "policy_notices"
+
+    class Meta:
+        table_name = None
+
+    version = UnicodeAttribute(hash_key=True)
+    customer_number = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    held_at_publication = BooleanAttribute(default=False)  # a customer before the version was published
+    claimed_by = UnicodeAttribute()  # the dispatch run id
+    claimed_at = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)  # SES's message id
+    sent_at = UnicodeAttribute(null=True)
+    retry_at = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)  # SES's error code for the last failed attempt
+    open_version = UnicodeAttribute(null=True)
+    by_customer = NoticesByCustomer()
+    open_notices = OpenNotices()
+
+
+class NoticeCampaign(PledgeModel):
+    """Progress of one material version's notices: passes over the customers table.
+    Pass 1 covers everyone held; later passes (sweeps) cover customers created since the
+    previous pass started. The LEASE_KEY item uses only `lease_owner` and `lease_until`."""
+
+    logical_table = "policy_notice_campaigns"
+
+    class Meta:
+        table_name = None
+
+    version = UnicodeAttribute(hash_key=True)
+    published_at = UnicodeAttribute(null=True)
+    passes = NumberAttribute(default=0)  # passes started
+    pass_open = BooleanAttribute(default=False)
+    pass_since = UnicodeAttribute(null=True)  # sweeps: customers created at or after this
+    pass_started_at = UnicodeAttribute(null=True)
+    cursor = UnicodeAttribute(null=True)  # JSON of the scan's last evaluated key
+    first_pass_done_at = UnicodeAttribute(null=True)
+    done_at = UnicodeAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+
+    def scan_cursor(self) -> dict | None:
+        return json.loads(self.cursor) if self.cursor else None
+
+
+# --- notices -------------------------------------------------------------------------
+
+def claim(version: str, customer_number: str, run_id: str, at: str, held: bool | None = None) -> Write:
+    """Claim a notice before sending it: a new one (`held` given), or a deferred one again."""
+    notice = PolicyNotice(version, customer_number)
+    actions = [PolicyNotice.status.set("claimed"), PolicyNotice.claimed_by.set(run_id),
+               PolicyNotice.claimed_at.set(at), PolicyNotice.attempts.add(1),
+               PolicyNotice.open_version.set(version)]
+    if held is None:
+        condition = PolicyNotice.status == "deferred"
+    else:
+        condition = PolicyNotice.customer_number.does_not_exist()
+        actions.append(PolicyNotice.held_at_publication.set(held))
+    return lambda transaction: transaction.update(notice, actions=actions, condition=condition)
+
+
+def settle(version: str, customer_number: str, claimed_by: str, status: str, **fields) -> Write:
+    """Record what became of a claimed notice; only the run holding the claim may."""
+    return _change(version, customer_number, status, fields,
+                   (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by))
+
+
+def resolve(version: str, customer_number: str, status: str, **fields) -> Write:
+    """Ops' decision about an unconfirmed notice."""
+    return _change(version, customer_number, status, fields, PolicyNotice.status == "unconfirmed")
+
+
+def _change(version: str, customer_number: str, status: str, fields: dict, condition) -> Write:
+    notice = PolicyNotice(version, customer_number)
+    actions = [PolicyNotice.status.set(status)]
+    for name, value in fields.items():
+        attribute = getattr(PolicyNotice, name)
+        actions.append(attribute.set(value) if value is not None else attribute.remove())
+    if status not in OPEN_STATUSES:
+        actions.append(PolicyNotice.open_version.remove())
+    return lambda transaction: transaction.update(notice, actions=actions, condition=condition)
+
+
+def get_notice(version: str, customer_number: str) -> PolicyNotice | None:
+    try:
+        return PolicyNotice.get(version, customer_number, consistent_read=True)
+    except PolicyNotice.DoesNotExist:
+        return None
+
+
+def open_notices(version: str) -> list[PolicyNotice]:
+    """Notices of the version not yet final (an eventually consistent index: conditions on
+    every write make a stale entry harmless)."""
+    return list(PolicyNotice.open_notices.query(version))
+
+
+def notices_for(version: str):
+    """Every notice of the version, only the fields activation weighs."""
+    return PolicyNotice.query(version, attributes_to_get=[
+        "customer_number", "status", "held_at_publication", "sent_at", "claimed_at"])
+
+
+def notices_of(customer_number: str) -> list[PolicyNotice]:
+    return list(PolicyNotice.by_customer.query(customer_number))
+
+
+# --- campaigns and the lease -----------------------------------------------------------
+
+def new_campaign(version: str, published_at: str) -> NoticeCampaign:
+    return NoticeCampaign(version, published_at=published_at, passes=0, pass_open=False)
+
+
+def unfinished_campaigns() -> list[NoticeCampaign]:
+    scan = NoticeCampaign.scan(NoticeCampaign.done_at.does_not_exist(), consistent_read=True)
+    return [c for c in scan if c.version != LEASE_KEY]
+
+
+def get_campaign(version: str) -> NoticeCampaign | None:
+    try:
+        return NoticeCampaign.get(version, consistent_read=True)
+    except NoticeCampaign.DoesNotExist:
+        return None
+
+
+def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
+    return _advance(campaign, [
+        NoticeCampaign.passes.set(campaign.passes + 1), NoticeCampaign.pass_open.set(True),
+        NoticeCampaign.pass_since.set(since) if since else NoticeCampaign.pass_since.remove(),
+        NoticeCampaign.pass_started_at.set(at), NoticeCampaign.cursor.remove()])
+
+
+def save_cursor(campaign: NoticeCampaign, cursor: dict) -> bool:
+    return _advance(campaign, [NoticeCampaign.cursor.set(json.dumps(cursor, sort_keys=True))])
+
+
+def finish_pass(campaign: NoticeCampaign, at: str) -> bool:
+    actions = [NoticeCampaign.pass_open.set(False), NoticeCampaign.cursor.remove()]
+    if campaign.first_pass_done_at is None:
+        actions.append(NoticeCampaign.first_pass_done_at.set(at))
+    return _advance(campaign, actions)
+
+
+def _advance(campaign: NoticeCampaign, actions: list) -> bool:
+    """Move the campaign on from the state this run read; False if another run moved it."""
+    try:
+        campaign.update(actions=actions, condition=(NoticeCampaign.passes == campaign.passes)
+                        & (NoticeCampaign.pass_open == campaign.pass_open))
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def finish_campaign(campaign: NoticeCampaign, at: str) -> None:
+    campaign.update(actions=[NoticeCampaign.done_at.set(at)])
+
+
+def acquire_lease(owner: str, now: str, until: str) -> bool:
+    """One dispatcher at a time, so the send rate holds across overlapping invocations."""
+    lease = NoticeCampaign(LEASE_KEY)
+    free = NoticeCampaign.lease_until.does_not_exist() | (NoticeCampaign.lease_until < now)
+    try:
+        lease.update(actions=[NoticeCampaign.lease_owner.set(owner), NoticeCampaign.lease_until.set(until)],
+                     condition=free)
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def release_lease(owner: str) -> None:
+    try:
+        NoticeCampaign(LEASE_KEY).update(actions=[NoticeCampaign.lease_until.remove()],
+                                         condition=NoticeCampaign.lease_owner == owner)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise

@@ -1,0 +1,42 @@
+"""The dispatcher's send pacing: never faster than the rate, and no catch-up bursts."""
+
+import itertools
+
+import pytest
+
+from chalicelib.services.notice_delivery import Pacer
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def send_times(pacer: Pacer, time: FakeTime, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        pacer.wait()
+        times.append(time.now)
+    return times
+
+
+def test_sends_are_spaced_by_the_rate():
+    time = FakeTime()
+    times = send_times(Pacer(50, time.clock, time.sleep), time, 101)
+    assert min(b - a for a, b in itertools.pairwise(times)) == pytest.approx(0.02)
+    assert times[-1] == pytest.approx(2.0)  # 101 sends in 2 s: the full rate, no more
+
+
+def test_a_slow_stretch_is_not_made_up_by_a_burst():
+    time = FakeTime()
+    pacer = Pacer(10, time.clock, time.sleep)
+    send_times(pacer, time, 3)
+    time.now += 5.0  # the workers were busy elsewhere
+    later = send_times(pacer, time, 3)
+    assert later == pytest.approx([5.2, 5.3, 5.4])
