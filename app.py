@@ -2,18 +2,23 @@
 
 from chalice import Chalice
 
-from chalicelib.ops import run_ops
+from chalicelib.ops import run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.forms import forms
 from chalicelib.routes.policy import policy
+from chalicelib.routes.preferences import preferences
 from chalicelib.routes.support import support
-from chalicelib.services import records
+from chalicelib.routes.unsubscribe import unsubscribe
+from chalicelib.services import activation, inquiries, marketing, notices, records, retention, suppression
+from chalicelib.services import preferences as preferences_service
 from chalicelib.services import support as support_service
+from chalicelib.services.policy import publish_policy
+from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
 from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
-for blueprint in (forms, account, support, policy):
+for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
 
 
@@ -27,3 +32,85 @@ def ops_record_support(event, context):
     return run_ops(
         "ops_record_support", event, lambda e: support_service.record_support(e["ticket_id"], e["channel"], e["summary"])
     )
+
+
+@app.lambda_function(name="ops_deactivate_customer")
+def ops_deactivate_customer(event, context):
+    return run_ops(
+        "ops_deactivate_customer", event, lambda e: retention.deactivate_customer(e["customer_number"], "ops", e["reason"])
+    )
+
+
+@app.lambda_function(name="ops_legal_hold")
+def ops_legal_hold(event, context):
+    return run_ops(
+        "ops_legal_hold",
+        event,
+        lambda e: retention.change_legal_hold(e["customer_number"], e["action"], e["reason"], e.get("hold_id")),
+    )
+
+
+@app.lambda_function(name="ops_retention_review")
+def ops_retention_review(event, context):
+    return run_ops("ops_retention_review", event, lambda e: retention.customers_due_for_review())
+
+
+@app.lambda_function(name="ops_anonymize_customer")
+def ops_anonymize_customer(event, context):
+    return run_ops("ops_anonymize_customer", event, lambda e: retention.anonymize_customer(e["customer_number"]))
+
+
+@app.lambda_function(name="ops_review_inquiry")
+def ops_review_inquiry(event, context):
+    return run_ops("ops_review_inquiry", event, lambda e: inquiries.review_inquiry(e["inquiry_id"], e["decision"]))
+
+
+@app.lambda_function(name="ops_send_marketing")
+def ops_send_marketing(event, context):
+    return run_ops(
+        "ops_send_marketing", event, lambda e: marketing.send_campaign(e["topic"], e["subject"], e["text"], e.get("campaign_id"))
+    )
+
+
+@app.lambda_function(name="ops_set_preferences")
+def ops_set_preferences(event, context):
+    return run_ops(
+        "ops_set_preferences",
+        event,
+        lambda e: {"topics": preferences_service.change_topics(e["customer_number"], e["topics"], "ops", None)},
+    )
+
+
+@app.lambda_function(name="record_mail_suppressions")
+def record_mail_suppressions(event, context):
+    """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
+    return run_ops("record_mail_suppressions", event, suppression.record_ses_event)
+
+
+@app.lambda_function(name="ops_publish_policy")
+def ops_publish_policy(event, context):
+    return run_ops("ops_publish_policy", event, publish_policy)
+
+
+@app.lambda_function(name="ops_resolve_notice")
+def ops_resolve_notice(event, context):
+    return run_ops(
+        "ops_resolve_notice",
+        event,
+        lambda e: notices.resolve_notice(e["version"], e["customer_number"], e["outcome"], e.get("ses_message_id"),
+                                         e.get("sent_at")),
+    )
+
+
+@app.schedule(NOTICE_DISPATCH_SCHEDULE, name="dispatch_policy_notices")
+def dispatch_policy_notices(event):
+    context = event.context
+    return run_scheduled(
+        "dispatch_policy_notices",
+        lambda: notices.dispatch_notices(lambda: context.get_remaining_time_in_millis() / 1000),
+    )
+
+
+@app.schedule(POLICY_ACTIVATION_SCHEDULE, name="activate_policy_versions")
+def activate_policy_versions(event):
+    return run_scheduled("activate_policy_versions", activation.activate_policy_versions)

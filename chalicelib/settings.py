@@ -13,6 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 MARKETING_TOPICS = ("products", "website", "new_services", "special_offers")
+# Schedules are read by Chalice when app.py is imported (`chalice package`), before any
+# environment exists: they are deploy-time constants, changed here and redeployed.
+NOTICE_DISPATCH_SCHEDULE = "rate(5 minutes)"
+POLICY_ACTIVATION_SCHEDULE = "rate(1 hour)"
 LOCAL_STAGES = ("local", "test")
 
 
@@ -47,7 +51,9 @@ class Settings:
     retention_days: int = 2555
     legal_bases: tuple[str, ...] = ("legal_obligation", "dispute_resolution", "agreement_enforcement")
     ses_max_send_rate: float = 14.0
-    notice_dispatch_rate: str = "rate(5 minutes)"
+    notice_dispatch_workers: int = 8
+    notice_dispatch_margin_seconds: float = 30.0
+    notice_sweep_minutes: int = 60
     max_body_bytes: int = 65536
 
     @property
@@ -80,7 +86,9 @@ def get_settings() -> Settings:
         notice_period_days=max(30, _env_int("PLEDGE_NOTICE_PERIOD_DAYS", 30)),
         retention_days=_env_int("PLEDGE_RETENTION_DAYS", 2555),
         ses_max_send_rate=_env_float("PLEDGE_SES_MAX_SEND_RATE", 14.0),
-        notice_dispatch_rate=_env("PLEDGE_NOTICE_DISPATCH_RATE", "rate(5 minutes)"),
+        notice_dispatch_workers=max(1, _env_int("PLEDGE_NOTICE_DISPATCH_WORKERS", 8)),
+        notice_dispatch_margin_seconds=_env_float("PLEDGE_NOTICE_DISPATCH_MARGIN_SECONDS", 30.0),
+        notice_sweep_minutes=max(1, _env_int("PLEDGE_NOTICE_SWEEP_MINUTES", 60)),
     )
 
 

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.stack"]
+pytest_plugins = ["tests.stack", "tests.iam_guard"]

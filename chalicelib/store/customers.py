@@ -77,5 +77,16 @@ def still_active(customer_number: str) -> Write:
 def active_subscribers(topic: str):
     """Active customers subscribed to a marketing topic, page by page (a scan: campaigns
     are rare and the table is small; a per-topic index would cost every write)."""
-    condition = (Customer.status == "active") & (Customer.marketing[topic] == True)  # noqa: E712
+    condition = (Customer.status == "active") & (Customer.marketing[topic] == True)
     return Customer.scan(condition, consistent_read=True)
+
+
+def held_customers(created_since: str | None = None, after: dict | None = None,
+                   fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at")):
+    """Customers whose data is held (active or deactivated, not anonymized), optionally
+    only those created at or after `created_since`, in scan order from the cursor `after`.
+    The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""
+    condition = Customer.status != "anonymized"
+    if created_since:
+        condition &= Customer.created_at >= created_since
+    return Customer.scan(condition, last_evaluated_key=after, attributes_to_get=list(fields))

@@ -1,0 +1,191 @@
+"""The stack around the functions: the data key, mail feedback (SES configuration set ->
+EventBridge -> record_mail_suppressions), alarms, API throttling, and what the merge
+template changes in the resources Chalice generates."""
+
+from __future__ import annotations
+
+from infra.app_functions import AppFunction
+from infra.iam import StageMail, policy_name, role_name
+
+SUPPRESSION_FUNCTION = "record_mail_suppressions"
+MAIL_FEEDBACK_TYPES = ("Email Bounced", "Email Complaint Received")
+# The business alarm: the policy-notice dispatcher (chalicelib/services/notices.py) emits
+# it when a material change is still unannounced too close to its effective date.
+NOTICE_DEADLINE_METRIC = "PolicyNoticeDeadlineMissed"
+METRICS_NAMESPACE = "Pledge"
+METRICS_SERVICE = "pledge"
+
+PARAMETERS = {
+    "AlarmEmail": {"Type": "String", "Default": "",
+                   "Description": "Address subscribed to the alarm topic (empty: subscribe later)"},
+    "ApiThrottleRateLimit": {"Type": "Number", "Default": 50, "MinValue": 1,
+                             "Description": "API Gateway stage: steady requests per second"},
+    "ApiThrottleBurstLimit": {"Type": "Number", "Default": 100, "MinValue": 1,
+                              "Description": "API Gateway stage: burst of requests"},
+}
+CONDITIONS = {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}}
+
+
+def function_name(stage: str, function: AppFunction) -> str:
+    return f"pledge-{stage}-{function.name}"
+
+
+def data_key(stage: str) -> dict:
+    """The customer-managed key of every table, log group and the alarm topic. Kept if the
+    stack goes: without it the retained tables cannot be read."""
+    account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    # In a key policy "Resource" is always "*": it means this key.
+    statements = [
+        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": account_root},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "LogsEncryptOurLogGroups", "Effect": "Allow",
+         "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+         "Resource": "*",
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {
+             "Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/pledge-{stage}-*"}}}},
+        {"Sid": "AlarmsPublishToEncryptedTopic", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+    ]
+    return {
+        "DataKey": {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": f"Pledge {stage}: tables, logs and alarm topic",
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": 30,
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": statements},
+            },
+        },
+        "DataKeyAlias": {"Type": "AWS::KMS::Alias",
+                         "Properties": {"AliasName": f"alias/pledge-{stage}-data", "TargetKeyId": {"Ref": "DataKey"}}},
+    }
+
+
+def mail_feedback(stage: str, mail: StageMail) -> dict:
+    """Bounces and complaints of our configuration set reach record_mail_suppressions.
+    SES's own suppression list for the set stays on as a second line."""
+    suppression_function = AppFunction(SUPPRESSION_FUNCTION, "lambda")
+    return {
+        "MailConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": mail.configuration_set,
+                "ReputationOptions": {"ReputationMetricsEnabled": True},
+                "SendingOptions": {"SendingEnabled": True},
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            },
+        },
+        "MailFeedbackDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "MailConfigurationSet"},
+                "EventDestination": {
+                    "Name": "bounces-and-complaints",
+                    "Enabled": True,
+                    "MatchingEventTypes": ["bounce", "complaint"],
+                    "EventBridgeDestination": {"EventBusArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}},
+                },
+            },
+        },
+        "MailFeedbackRule": {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": f"SES bounces and complaints of {mail.configuration_set} -> {SUPPRESSION_FUNCTION}",
+                "State": "ENABLED",
+                # Only this stage's configuration set: dev and prod may share an account.
+                "EventPattern": {"source": ["aws.ses"], "detail-type": list(MAIL_FEEDBACK_TYPES),
+                                 "detail": {"mail": {"tags": {"ses:configuration-set": [mail.configuration_set]}}}},
+                "Targets": [{"Id": SUPPRESSION_FUNCTION,
+                             "Arn": {"Fn::GetAtt": [suppression_function.resource, "Arn"]},
+                             "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}}],
+            },
+        },
+        "MailFeedbackPermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+                           "FunctionName": {"Ref": suppression_function.resource},
+                           "SourceArn": {"Fn::GetAtt": ["MailFeedbackRule", "Arn"]}},
+        },
+    }
+
+
+def _alarm(description: str, namespace: str, metric: str, dimensions: dict) -> dict:
+    """Any occurrence in five minutes raises it (each one is a broken promise or a bug)."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def alarms(stage: str, api_name: str, api_stage: str, functions: list[AppFunction]) -> dict:
+    resources = {
+        "AlarmTopic": {"Type": "AWS::SNS::Topic",
+                       "Properties": {"TopicName": f"pledge-{stage}-alarms", "KmsMasterKeyId": {"Ref": "DataKey"}}},
+        "AlarmEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail",
+                                   "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email",
+                                                  "Endpoint": {"Ref": "AlarmEmail"}}},
+        "ApiServerErrorsAlarm": _alarm("The API answered 5xx (the contract allows none for any input)",
+                                       "AWS/ApiGateway", "5XXError", {"ApiName": api_name, "Stage": api_stage}),
+        "PolicyNoticeDeadlineAlarm": _alarm("A material policy change may miss its 30-day notice",
+                                            METRICS_NAMESPACE, NOTICE_DEADLINE_METRIC, {"service": METRICS_SERVICE}),
+    }
+    for function in functions:
+        dimensions = {"FunctionName": function_name(stage, function)}
+        resources[f"{function.resource}ErrorsAlarm"] = _alarm(f"{function.name} failed", "AWS/Lambda", "Errors",
+                                                              dimensions)
+        resources[f"{function.resource}ThrottlesAlarm"] = _alarm(f"{function.name} was throttled", "AWS/Lambda",
+                                                                 "Throttles", dimensions)
+    return resources
+
+
+def function_overrides(stage: str, function: AppFunction, log_retention_days: int) -> dict:
+    """Merged into what Chalice generates: a fixed name (ops find it in the console), the
+    function's own role, and its log group encrypted and named without referring to the
+    function (Chalice's API handler log group refers to a resource it renamed)."""
+    name = function_name(stage, function)
+    return {
+        function.resource: {
+            "DependsOn": [policy_name(function), function.log_group_resource],
+            "Properties": {"FunctionName": name, "Role": {"Fn::GetAtt": [role_name(function), "Arn"]}},
+        },
+        function.log_group_resource: {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": log_retention_days,
+                           "KmsKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}},
+        },
+    }
+
+
+def api_overrides(api_name: str) -> dict:
+    """Stage throttling for the whole API (per-address limits are the app's own), metrics
+    per method, and a name the 5xx alarm can find."""
+    return {
+        "RestAPI": {
+            "Properties": {
+                "Name": api_name,
+                "DefinitionBody": {"info": {"title": api_name}},
+                "TracingEnabled": True,
+                "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+                                    "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+                                    "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"}}],
+            }
+        }
+    }

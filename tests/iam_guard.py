@@ -1,0 +1,117 @@
+"""pytest plugin: the IAM policies generated from infra/function_access.json, enforced on
+the local stack.
+
+While a test runs an app function through the Chalice test client (HTTP requests are
+the `api_handler` function; `lambda_.invoke(name)` is `name`; `running(name)` marks
+others, e.g. a scheduled function's handler called directly), every DynamoDB call
+PynamoDB makes and every email handed to SES is checked against that function's entry.
+A call its deployed role would not allow fails the test at teardown (the app may catch
+the error a real AccessDenied would raise, so raising here could hide it). Calls made
+outside a function (tests calling services directly) are not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+
+import pytest
+
+VERBS = {
+    "GetItem": "read", "BatchGetItem": "read", "Query": "read", "ConditionCheckItem": "read", "Scan": "scan",
+    "PutItem": "put", "UpdateItem": "update", "DeleteItem": "delete",
+    # parts of TransactWriteItems / TransactGetItems / BatchWriteItem
+    "Get": "read", "ConditionCheck": "read", "Put": "put", "Update": "update", "Delete": "delete",
+    "PutRequest": "put", "DeleteRequest": "delete",
+}
+TABLE_NAME = re.compile(r"^pledge-[a-z0-9]+-(.+)$")
+
+_running: list[str] = []  # the function a test client is running (a list: calls may nest)
+_denied: list[str] = []
+
+
+def table_calls(operation: str, kwargs: dict) -> list[tuple[str, str]]:
+    """(table name, verb) for each table one DynamoDB call touches."""
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return [(part["TableName"], VERBS[kind]) for item in kwargs["TransactItems"] for kind, part in item.items()]
+    if operation == "BatchWriteItem":
+        return [(table, VERBS[kind]) for table, requests in kwargs["RequestItems"].items()
+                for request in requests for kind in request]
+    if operation == "BatchGetItem":
+        return [(table, "read") for table in kwargs["RequestItems"]]
+    return [(kwargs["TableName"], VERBS[operation])] if operation in VERBS else []
+
+
+def check(function: str, what: str, allowed: bool) -> None:
+    if not allowed:
+        _denied.append(f"{function}: {what} (add it to infra/function_access.json if the function needs it)")
+
+
+@lru_cache(maxsize=1)
+def access() -> dict:
+    from infra.iam import load_access
+
+    return load_access()
+
+
+def check_dynamodb(operation: str, kwargs: dict) -> None:
+    if not _running:
+        return
+    function = _running[-1]
+    tables = access().get(function, {}).get("tables", {})
+    for table_name, verb in table_calls(operation, kwargs):
+        match = TABLE_NAME.match(table_name)
+        suffix = match.group(1) if match else table_name
+        check(function, f"{operation} ({verb}) on table {suffix}", verb in tables.get(suffix, []))
+
+
+def check_mail() -> None:
+    if _running:
+        check(_running[-1], "sends email", bool(access().get(_running[-1], {}).get("mail")))
+
+
+@contextmanager
+def running(function: str):
+    """Check the calls made inside as `function`'s (the test client does this itself)."""
+    _running.append(function)
+    try:
+        yield
+    finally:
+        _running.pop()
+
+
+def _as_function(name_of, method):
+    def wrapped(self, *args, **kwargs):
+        with running(name_of(args)):
+            return method(self, *args, **kwargs)
+
+    return wrapped
+
+
+@pytest.fixture(autouse=True)
+def iam_guard(monkeypatch):
+    from chalice.test import TestHTTPClient, TestLambdaClient
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.services import mailer
+
+    dispatch, send_raw = Connection.dispatch, mailer.send_raw
+
+    def guarded_dispatch(self, operation, kwargs):
+        check_dynamodb(operation, kwargs)
+        return dispatch(self, operation, kwargs)
+
+    def guarded_send_raw(*args, **kwargs):
+        check_mail()
+        return send_raw(*args, **kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", guarded_dispatch)
+    monkeypatch.setattr(mailer, "send_raw", guarded_send_raw)
+    monkeypatch.setattr(TestHTTPClient, "request", _as_function(lambda args: "api_handler", TestHTTPClient.request))
+    monkeypatch.setattr(TestLambdaClient, "invoke", _as_function(lambda args: args[0], TestLambdaClient.invoke))
+    _denied.clear()
+    yield
+    denied, _running[:] = list(_denied), []
+    _denied.clear()
+    assert not denied, "calls the deployed IAM role would deny:\n" + "\n".join(sorted(set(denied)))
