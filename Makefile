@@ -61,10 +61,11 @@ check-template: package venv
 	PLEDGE_TEMPLATE_STAGE=$(STAGE) $(VPY) -m pytest tests/infra -q
 
 # The real deploy (needs the aws CLI and credentials; never run by tests).
-deploy: package
+deploy: package venv
 	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET=<S3 bucket for the code zip>"; exit 1; }
 	aws cloudformation package --template-file $(BUILD)/sam.json --s3-bucket $(DEPLOY_BUCKET) \
 		--s3-prefix $(STACK) --output-template-file $(BUILD)/packaged.json
 	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name $(STACK) \
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 		--parameter-overrides Stage=$(STAGE) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL))
+	$(VPY) -m infra.record_deployment $(STAGE)  # lets `chalice invoke -n NAME --stage $(STAGE)` find the functions

@@ -9,7 +9,15 @@ from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
-from chalicelib.services import activation, inquiries, marketing, notices, records, retention, suppression
+from chalicelib.services import (
+    activation,
+    inquiries,
+    marketing,
+    notices,
+    records,
+    retention,
+    suppression,
+)
 from chalicelib.services import preferences as preferences_service
 from chalicelib.services import support as support_service
 from chalicelib.services.policy import publish_policy

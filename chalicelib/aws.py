@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 
-@lru_cache(maxsize=None)
-def client(service: str):
-    import boto3
-
-    return boto3.client(service)
-
-
+@lru_cache(maxsize=1)
 def ses_client():
-    return client("sesv2")
+    """SES v2 without botocore's own retries: a retried send after a read timeout could
+    deliver a message twice, so mail/sender.py alone decides what to retry."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))

@@ -1,8 +1,10 @@
 """The one place that hands mail to SES (v2 API, raw MIME). Takes its client as an argument.
 
-SES errors come out as one of two exceptions, so callers decide without knowing botocore:
-`MailDeferred` (nothing was sent; trying again later may work) and `MailRejected` (SES
-refused this message for good: retrying it will not help).
+SES errors come out as one of three exceptions, so callers decide without knowing botocore:
+`MailDeferred` (nothing was sent; trying again later may work), `MailRejected` (SES
+refused this message for good: retrying it will not help) and `MailUncertain` (the
+connection failed after the request went out: SES may have accepted it, so sending again
+could deliver it twice). The SES client must not retry by itself (aws.ses_client).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class MailRejected(MailError):
     """Permanent for this message and recipient (e.g. MessageRejected)."""
 
 
+class MailUncertain(MailError):
+    """The request was sent but no answer came back (read timeout, connection closed):
+    whether SES accepted the message is unknown. Never retried here."""
+
+
 def send_raw(client, sender: str, recipient: str, raw: bytes, configuration_set: str = "",
              sleep=time.sleep) -> str:
     """Send one message, retrying transient failures with exponential backoff and jitter;
@@ -67,11 +74,15 @@ def classify(error: Exception) -> MailError | None:
     """The MailError an SES call's exception means; None for programming errors."""
     from botocore.exceptions import (
         ClientError,
+        ConnectionClosedError,
         ConnectionError,
         HTTPClientError,
         NoCredentialsError,
+        ReadTimeoutError,
     )
 
+    if isinstance(error, (ReadTimeoutError, ConnectionClosedError)):
+        return MailUncertain(type(error).__name__)
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         code = details.get("Code") or "ClientError"
@@ -79,7 +90,7 @@ def classify(error: Exception) -> MailError | None:
             return MailRejected(code, details.get("Message", ""))
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return MailDeferred(code, details.get("Message", ""), retry_now=code in RETRY_NOW_CODES or status >= 500)
-    if isinstance(error, (ConnectionError, HTTPClientError)):  # refused, closed, timed out
+    if isinstance(error, (ConnectionError, HTTPClientError)):  # refused, unreachable: never sent
         return MailDeferred(type(error).__name__, retry_now=True)
     if isinstance(error, NoCredentialsError):
         return MailDeferred(type(error).__name__)

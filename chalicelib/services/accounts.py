@@ -17,8 +17,8 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count
 from chalicelib.services import sessions
-from chalicelib.services.retry import attempts
 from chalicelib.services.preferences import initial_topics
+from chalicelib.services.retry import attempts
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import sessions as session_store

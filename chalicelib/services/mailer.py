@@ -2,8 +2,8 @@
 
 Every message SES accepts is recorded in the mail log (customer, kind, template, topic or
 campaign, SES message id, time; never the body). SES failures surface as `MailDeferred`
-(transient, after bounded retries: try again later) or `MailRejected` (permanent for this
-message); nothing is recorded for either.
+(transient, after bounded retries: try again later), `MailRejected` (permanent for this
+message) or `MailUncertain` (SES may or may not have it); nothing is recorded for them.
 """
 
 from __future__ import annotations
@@ -13,16 +13,25 @@ from dataclasses import dataclass, field
 
 from chalicelib.aws import ses_client
 from chalicelib.mail.mime import build_message
+from chalicelib.mail.pacing import shared_pacer
 from chalicelib.mail.render import render
-from chalicelib.mail.sender import MailDeferred, MailError, MailRejected, send_raw
+from chalicelib.mail.sender import (
+    MailDeferred,
+    MailError,
+    MailRejected,
+    MailUncertain,
+    send_raw,
+)
 from chalicelib.observability import count, get_logger
 from chalicelib.services import suppression
 from chalicelib.settings import get_settings
 from chalicelib.store import mail_log
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.mail_log import SentMessage
+from chalicelib.store.transact import Write, commit, put
 
-__all__ = ["Email", "MailDeferred", "MailError", "MailRejected", "messages_sent_to", "send"]
+__all__ = ["Delivered", "Email", "MailDeferred", "MailError", "MailRejected", "MailUncertain", "deliver",
+           "messages_sent_to", "send"]
 
 
 @dataclass(frozen=True)
@@ -38,52 +47,53 @@ class Email:
     campaign_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Delivered:
+    message_id: str
+    record: Write  # the mail log entry, to commit (alone, or in the caller's transaction)
+
+
 def send(email: Email, client=None, sleep=time.sleep) -> str:
     """Render, send and record one email; returns the SES message id.
-    Raises MailDeferred or MailRejected when SES does not accept it, or when the recipient
-    is suppressed (hard bounce or complaint): then nothing is sent."""
+    Raises a MailError when SES does not accept it, or when the recipient is suppressed
+    (hard bounce or complaint): then nothing is sent."""
+    delivered = deliver(email, client, sleep)
+    _record(delivered)
+    return delivered.message_id
+
+
+def deliver(email: Email, client=None, sleep=time.sleep) -> Delivered:
+    """Send one email and return the write that records it, for a caller that commits it
+    together with its own record of the send (one DynamoDB call instead of two)."""
     if suppression.is_suppressed(email.recipient):
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
     settings = get_settings()
     text, html = render(email.template, **email.context)
     raw = build_message(settings.mail_from, email.recipient, email.subject, text, html, email.headers)
-    _pace(settings.ses_max_send_rate, sleep)
+    shared_pacer(settings.ses_max_send_rate).wait()
     try:
         message_id = send_raw(client or ses_client(), settings.mail_from, email.recipient, raw,
                               settings.ses_configuration_set, sleep=sleep)
     except MailError as error:
-        count("mail_rejected" if isinstance(error, MailRejected) else "mail_deferred")
+        count(f"mail_{type(error).__name__.removeprefix('Mail').lower()}")
         raise
     count(f"mail_sent_{email.kind}")
-    _record(email, message_id)
-    return message_id
-
-
-_last_send = [float("-inf")]  # monotonic time of this process's last send
-
-
-def _pace(max_per_second: float, sleep) -> None:
-    """Keep this process under the account's SES send rate, so long runs (campaigns,
-    notices) do not spend their retries on throttling."""
-    wait = _last_send[0] + 1 / max_per_second - time.monotonic()
-    if wait > 0:
-        sleep(wait)
-    _last_send[0] = time.monotonic()
-
-
-def _record(email: Email, message_id: str) -> None:
-    """The message is sent whatever happens here: a failed record is logged and counted
-    (an alarm's business), not raised, or the caller would send it again."""
     entry = SentMessage(message_id, customer_number=email.customer_number, kind=email.kind,
                         template=email.template, topic=email.topic, campaign_id=email.campaign_id,
                         sent_at=iso(utc_now()))
+    return Delivered(message_id, put(entry))
+
+
+def _record(delivered: Delivered) -> None:
+    """The message is sent whatever happens here: a failed record is logged and counted
+    (an alarm's business), not raised, or the caller would send it again."""
     from pynamodb.exceptions import PynamoDBException
 
     try:
-        mail_log.record_sent(entry)
+        commit([delivered.record])
     except PynamoDBException:
-        get_logger().exception("sent message not recorded", extra={"message_id": message_id})
+        get_logger().exception("sent message not recorded", extra={"message_id": delivered.message_id})
         count("mail_log_failed")
 
 

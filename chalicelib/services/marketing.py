@@ -23,7 +23,8 @@ from chalicelib.store.campaigns import Campaign, Delivery
 
 def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client=None) -> dict:
     campaign = _register(topic, subject, text, campaign_id)
-    result = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0, "complete": True}
+    result = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0, "unconfirmed": 0,
+              "complete": True}
     for subscriber in customer_store.active_subscribers(topic):
         outcome = _deliver(campaign, subject, text, subscriber.customer_number, client)
         if outcome == "deferred":
@@ -52,7 +53,8 @@ def _register(topic: str, subject: str, text: str, campaign_id: str | None) -> C
 
 
 def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, client) -> str:
-    """"sent", "skipped" (already claimed, or no longer eligible), "rejected" or "deferred"."""
+    """"sent", "skipped" (already claimed, or no longer eligible), "rejected", "unconfirmed"
+    (the connection failed after the request went out) or "deferred"."""
     customer = customer_store.get_customer(customer_number)  # the scan may be minutes old
     if not _eligible(customer, campaign.topic):
         return "skipped"
@@ -61,9 +63,10 @@ def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, 
         return "skipped"
     try:
         message_id = mailer.send(_email(campaign, subject, text, customer), client=client)
-    except mailer.MailRejected as error:
-        campaign_store.mark_rejected(delivery, error.code, iso(utc_now()))
-        return "rejected"
+    except (mailer.MailRejected, mailer.MailUncertain) as error:
+        outcome = "rejected" if isinstance(error, mailer.MailRejected) else "unconfirmed"
+        campaign_store.mark_failed(delivery, outcome, error.code, iso(utc_now()))
+        return outcome
     except Exception as error:
         campaign_store.release(delivery)  # SES did not accept it: a later run may try again
         if isinstance(error, mailer.MailDeferred):

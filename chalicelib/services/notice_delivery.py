@@ -1,9 +1,10 @@
 """Delivering policy-change notices: claim, send through SES at a bounded rate, record.
 
-Each worker thread runs a `Courier`, which claims a notice (conditional write), waits for
-its send slot, sends, and records the outcome. To keep DynamoDB calls per email at two
-(the mailer's log write is a third), a courier commits the record of one notice in the
-same transaction as the claim of its next one; the last record waits for `flush`. A
+Each worker thread runs a `Courier`, which claims a notice (conditional write), sends
+through the mailer (which paces every sender of the process to the SES rate), and records
+the outcome. To keep DynamoDB calls per email at two (the claim, and the mailer's
+suppression check), a courier commits the record of one notice, and the mail log entry of
+its email, in the same transaction as the claim of its next one; the last waits for `flush`. A
 record that never lands leaves a claim without a record, which the next run settles (see
 notices.py): the transaction does not widen the crash window, it happens right after the
 send just as a lone record would.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +28,6 @@ from chalicelib.store.base import iso
 from chalicelib.store.policy import PolicyVersion
 from chalicelib.store.transact import Write, WriteConflict, commit
 
-# Transport errors after which SES may have accepted the message: never "deferred"
-# (which would send again), but "unconfirmed", like a crash after the send.
-UNCERTAIN_ERRORS = frozenset({"ReadTimeoutError", "ConnectionClosedError"})
 RETRY_BACKOFF = timedelta(minutes=5)
 RETRY_BACKOFF_MAX = timedelta(hours=1)
 # This many deferrals in a row (SES down, sending paused) end the run: later runs retry.
@@ -50,25 +47,7 @@ class Job:
 class Outcome:
     status: str  # sent | deferred | rejected | unconfirmed | skipped
     fields: dict = field(default_factory=dict)
-
-
-class Pacer:
-    """Send slots at most 1/rate apart, shared by the workers of a run. A slow stretch is
-    never made up by a burst: a late slot starts the spacing again from now."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep=time.sleep):
-        self._interval = 1.0 / rate
-        self._clock, self._sleep = clock, sleep
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            slot = max(self._next, self._clock())
-            self._next = slot + self._interval
-        delay = slot - self._clock()
-        if delay > 0:
-            self._sleep(delay)
+    records: list = field(default_factory=list)  # writes to commit with the notice's own record
 
 
 class Run:
@@ -82,7 +61,6 @@ class Run:
         self.time_left = time_left
         # Stop this long before the deadline; never more than half of a short invocation.
         self.margin = min(settings.notice_dispatch_margin_seconds, time_left() / 2)
-        self.pacer = Pacer(settings.ses_max_send_rate)
         self.sent = 0
         self.failure: BaseException | None = None
         self._deferral_streak = 0
@@ -119,11 +97,12 @@ def notice_email(version: PolicyVersion, customer) -> mailer.Email:
 
 
 class Courier:
-    """One worker's deliveries, with the record of its last notice not yet written."""
+    """One worker's deliveries, with the records of its last notice not yet written (they
+    ride along with the claim of its next one: one DynamoDB call per notice)."""
 
     def __init__(self, run: Run):
         self.run = run
-        self._unrecorded: Write | None = None
+        self._unrecorded: list[Write] = []
 
     def deliver(self, job: Job) -> None:
         if not self._claim(job):
@@ -133,19 +112,20 @@ class Courier:
             outcome = Outcome("skipped")
         else:
             outcome = self._send(job, customer)
-        self._unrecorded = notice_store.settle(job.version.version, job.customer_number, self.run.id,
-                                               outcome.status, **outcome.fields)
+        settled = notice_store.settle(job.version.version, job.customer_number, self.run.id,
+                                      outcome.status, **outcome.fields)
+        self._unrecorded = [settled] + outcome.records
         self.run.note(outcome)
 
     def flush(self) -> None:
-        if self._unrecorded is not None:
-            write, self._unrecorded = self._unrecorded, None
-            commit([write], token=uuid.uuid4().hex)
+        if self._unrecorded:
+            writes, self._unrecorded = self._unrecorded, []
+            commit(writes, token=uuid.uuid4().hex)
 
     def _claim(self, job: Job) -> bool:
         claim = notice_store.claim(job.version.version, job.customer_number, self.run.id,
                                    iso(self.run.clock()), job.held_at_publication)
-        writes = [claim] + ([self._unrecorded] if self._unrecorded else [])
+        writes = [claim] + self._unrecorded
         try:
             # The token makes a retried request (lost response) idempotent, not a failed claim.
             commit(writes, token=uuid.uuid4().hex)
@@ -154,22 +134,22 @@ class Courier:
                 raise  # our own claim was taken from us: the lease was broken; stop here
             self.flush()
             return False
-        self._unrecorded = None
+        self._unrecorded = []
         return True
 
     def _send(self, job: Job, customer) -> Outcome:
-        email = notice_email(job.version, customer)
-        self.run.pacer.wait()
         try:
-            message_id = mailer.send(email)
+            delivered = mailer.deliver(notice_email(job.version, customer))
         except mailer.MailRejected as error:
             return Outcome("rejected", {"error": error.code})
+        except mailer.MailUncertain as error:
+            # SES may have accepted it: never "deferred" (which would send again), but
+            # "unconfirmed", like a crash after the send.
+            return Outcome("unconfirmed", {"error": error.code})
         except mailer.MailDeferred as error:
-            if error.code in UNCERTAIN_ERRORS:
-                return Outcome("unconfirmed", {"error": error.code})
             return Outcome("deferred", {"error": error.code, "retry_at": iso(self.run.clock() + _backoff(job))})
-        return Outcome("sent", {"message_id": message_id, "sent_at": iso(self.run.clock()),
-                                "error": None, "retry_at": None})
+        return Outcome("sent", {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()),
+                                "error": None, "retry_at": None}, [delivered.record])
 
 
 def _backoff(job: Job) -> timedelta:

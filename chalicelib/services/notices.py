@@ -7,9 +7,9 @@ notice is claimed with a conditional write (only if the version has no notice fo
 customer) before its email is sent, and its outcome recorded after. Overlapping runs,
 retries and restarts never send twice; a notice is sent again only when its record
 proves the first attempt was not sent (SES refused it transiently: `deferred`).
-The price is the moment between SES accepting a message and its record: if the run dies
-there, a later run finds a claim of a dead run. When the mailer's log (written as soon as
-SES accepts) holds the message, the notice is recorded as sent from it; otherwise it is
+The price is the moment between SES accepting a message and its record (written with its
+mail log entry in one transaction): if the run dies there, or the connection drops after
+the request went out, a later run finds a claim without an outcome. It becomes
 `unconfirmed`: counted (PolicyNoticeUnconfirmed), logged, never resent automatically, and
 holding activation back until ops settle it with `ops_resolve_notice`. At-most-once plus
 an alarm, rather than at-least-once: a duplicate legal notice cannot be taken back,
@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services import mailer
 from chalicelib.services.notice_delivery import Job, Run, WorkerPool
 from chalicelib.services.policy import effective_moment, in_effective_order
 from chalicelib.settings import get_settings
@@ -91,33 +90,23 @@ def _run_campaign(campaign: NoticeCampaign, version: PolicyVersion, run: Run) ->
 
 
 def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run) -> None:
-    """Claims left by a run that died between claim and record."""
+    """Claims left by a run that died between claim and record. The notice's record and
+    its mail log entry are written in one transaction, so neither exists: whether SES
+    accepted the email is unknown. It is never resent automatically (a second legal notice
+    cannot be taken back): it becomes `unconfirmed`, holds activation back, and ops settle it."""
     orphaned_before = iso(run.clock() - ORPHAN_AFTER)
     for notice in open_notices:
         if notice.status != "claimed" or notice.claimed_by == run.id or notice.claimed_at > orphaned_before:
             continue
-        logged = _logged_notice(version.version, notice.customer_number)
-        if logged:
-            write = store.settle(version.version, notice.customer_number, notice.claimed_by, "sent",
-                                 message_id=logged["message_id"], sent_at=logged["sent_at"], error=None)
-        else:
-            write = store.settle(version.version, notice.customer_number, notice.claimed_by, "unconfirmed",
-                                 error="claim_orphaned")
         try:
-            commit([write])
+            commit([store.settle(version.version, notice.customer_number, notice.claimed_by, "unconfirmed",
+                                 error="claim_orphaned")])
         except WriteConflict:
             continue  # settled meanwhile
-        if not logged:
-            count("PolicyNoticeUnconfirmed")
-            get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
-                               "ops_resolve_notice", extra={"version": version.version,
-                                                            "customer_number": notice.customer_number})
-
-
-def _logged_notice(version: str, customer_number: str) -> dict | None:
-    sent = [m for m in mailer.messages_sent_to(customer_number)
-            if m["kind"] == "notice" and m["campaign_id"] == version]
-    return sent[0] if sent else None
+        count("PolicyNoticeUnconfirmed")
+        get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
+                           "ops_resolve_notice", extra={"version": version.version,
+                                                        "customer_number": notice.customer_number})
 
 
 def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run, pool: WorkerPool) -> None:

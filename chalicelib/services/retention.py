@@ -22,8 +22,8 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count
 from chalicelib.services import accounts, sessions
-from chalicelib.services.retry import attempts
 from chalicelib.services.erasure import erase_customer_content
+from chalicelib.services.retry import attempts
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import retention as store

@@ -30,7 +30,7 @@ class Delivery(PledgeModel):
 
     campaign_id = UnicodeAttribute(hash_key=True)
     customer_number = UnicodeAttribute(range_key=True)
-    status = UnicodeAttribute()  # "claimed" -> "sent" | "rejected"
+    status = UnicodeAttribute()  # "claimed" -> "sent" | "rejected" | "unconfirmed"
     claimed_at = UnicodeAttribute()
     message_id = UnicodeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
@@ -64,8 +64,10 @@ def mark_sent(delivery: Delivery, message_id: str, at: str) -> None:
                              Delivery.finished_at.set(at)])
 
 
-def mark_rejected(delivery: Delivery, error_code: str, at: str) -> None:
-    delivery.update(actions=[Delivery.status.set("rejected"), Delivery.error_code.set(error_code),
+def mark_failed(delivery: Delivery, status: str, error_code: str, at: str) -> None:
+    """`rejected` (SES refused it for good) or `unconfirmed` (SES may have it): either way
+    the claim stays, so the customer is not sent this campaign again."""
+    delivery.update(actions=[Delivery.status.set(status), Delivery.error_code.set(error_code),
                              Delivery.finished_at.set(at)])
 
 

@@ -33,10 +33,6 @@ class SentMessage(PledgeModel):
     by_customer = MailByCustomer()
 
 
-def record_sent(message: SentMessage) -> None:
-    message.save()
-
-
 def sent_to(customer_number: str) -> list[SentMessage]:
     """Oldest first."""
     return list(SentMessage.by_customer.query(customer_number))

@@ -223,3 +223,28 @@ def test_a_deferred_send_ends_the_run_and_the_next_run_resumes(clean_stack):
     assert outbox() == [] and all(mailer.messages_sent_to(c) == [] for c in customers)
     resumed = marketing.send_campaign(**CAMPAIGN)
     assert (resumed["sent"], resumed["complete"]) == (3, True)
+
+
+class AnswerLost(FailingFor):
+    """SES accepts the message but the answer never arrives (a read timeout)."""
+
+    def send_email(self, **request):
+        from botocore.exceptions import ReadTimeoutError
+
+        recipient = request["Destination"]["ToAddresses"][0]
+        self.calls.append(recipient)
+        response = self.real.send_email(**request)
+        if recipient in self.failures:
+            raise ReadTimeoutError(endpoint_url="https://email.example")
+        return response
+
+
+def test_a_lost_answer_is_unconfirmed_and_never_sent_again(clean_stack):
+    lost, other = customer(), customer()
+    ses = AnswerLost(clean_stack.client("sesv2"), {email_of(lost): []})
+
+    result = marketing.send_campaign(**CAMPAIGN, client=ses)
+
+    assert (result["sent"], result["unconfirmed"], result["complete"]) == (1, 1, True)
+    assert marketing.send_campaign(**CAMPAIGN)["sent"] == 0
+    assert sorted(m["to"][0] for m in outbox()) == sorted([email_of(lost), email_of(other)])

@@ -110,3 +110,32 @@ def test_a_long_list_unsubscribe_url_stays_one_plain_header():
 def test_header_injection_is_refused():
     with pytest.raises(ValueError):
         build_message("a@example.com", "b@example.com", "s", "t", "h", {"List-Unsubscribe": "<x>\r\nBcc: c@example.com"})
+
+
+def test_a_read_timeout_is_uncertain_and_never_retried():
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalicelib.mail.sender import MailUncertain
+
+    class SlowToAnswer:
+        calls = 0
+
+        def send_email(self, **request):
+            self.calls += 1
+            raise ReadTimeoutError(endpoint_url="https://email.example")
+
+    client, sleeps = SlowToAnswer(), []
+    with pytest.raises(MailUncertain):
+        send(client, sleeps)
+    assert client.calls == 1 and sleeps == []
+
+
+def test_the_ses_client_does_not_retry_by_itself(monkeypatch):
+    from chalicelib import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws.ses_client.cache_clear()
+    try:
+        assert aws.ses_client().meta.config.retries["total_max_attempts"] == 1
+    finally:
+        aws.ses_client.cache_clear()

@@ -1,10 +1,10 @@
-"""The dispatcher's send pacing: never faster than the rate, and no catch-up bursts."""
+"""Send pacing: never faster than the rate, and no catch-up bursts."""
 
 import itertools
 
 import pytest
 
-from chalicelib.services.notice_delivery import Pacer
+from chalicelib.mail.pacing import Pacer, shared_pacer
 
 
 class FakeTime:
@@ -40,3 +40,8 @@ def test_a_slow_stretch_is_not_made_up_by_a_burst():
     time.now += 5.0  # the workers were busy elsewhere
     later = send_times(pacer, time, 3)
     assert later == pytest.approx([5.2, 5.3, 5.4])
+
+
+def test_the_process_shares_one_pacer_per_rate():
+    assert shared_pacer(14) is shared_pacer(14)
+    assert shared_pacer(50).rate == 50

@@ -1,0 +1,6 @@
+"""`make bench`: every benchmark, one after the other, on this machine."""
+
+from bench import foundation, notice_dispatch
+
+foundation.main()
+notice_dispatch.main()
