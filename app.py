@@ -1,4 +1,8 @@
-"""Pledge: wires the Chalice app: middleware, blueprints, ops functions and schedules."""
+"""Pledge: wires the Chalice app: middleware, blueprints, ops functions and schedules.
+
+Services used only by ops and scheduled functions are imported inside those functions:
+every Lambda function imports this module, and the API's cold start should not pay for
+code it never runs."""
 
 from chalice import Chalice
 
@@ -9,18 +13,6 @@ from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
-from chalicelib.services import (
-    activation,
-    inquiries,
-    marketing,
-    notices,
-    records,
-    retention,
-    suppression,
-)
-from chalicelib.services import preferences as preferences_service
-from chalicelib.services import support as support_service
-from chalicelib.services.policy import publish_policy
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
 from chalicelib.web import observe_request
 
@@ -32,11 +24,15 @@ for blueprint in (forms, account, support, policy, preferences, unsubscribe):
 
 @app.lambda_function(name="ops_customer_record")
 def ops_customer_record(event, context):
+    from chalicelib.services import records
+
     return run_ops("ops_customer_record", event, lambda e: records.customer_record(e["customer_number"]))
 
 
 @app.lambda_function(name="ops_record_support")
 def ops_record_support(event, context):
+    from chalicelib.services import support as support_service
+
     return run_ops(
         "ops_record_support", event, lambda e: support_service.record_support(e["ticket_id"], e["channel"], e["summary"])
     )
@@ -44,6 +40,8 @@ def ops_record_support(event, context):
 
 @app.lambda_function(name="ops_deactivate_customer")
 def ops_deactivate_customer(event, context):
+    from chalicelib.services import retention
+
     return run_ops(
         "ops_deactivate_customer", event, lambda e: retention.deactivate_customer(e["customer_number"], "ops", e["reason"])
     )
@@ -51,6 +49,8 @@ def ops_deactivate_customer(event, context):
 
 @app.lambda_function(name="ops_legal_hold")
 def ops_legal_hold(event, context):
+    from chalicelib.services import retention
+
     return run_ops(
         "ops_legal_hold",
         event,
@@ -60,21 +60,29 @@ def ops_legal_hold(event, context):
 
 @app.lambda_function(name="ops_retention_review")
 def ops_retention_review(event, context):
+    from chalicelib.services import retention
+
     return run_ops("ops_retention_review", event, lambda e: retention.customers_due_for_review())
 
 
 @app.lambda_function(name="ops_anonymize_customer")
 def ops_anonymize_customer(event, context):
+    from chalicelib.services import retention
+
     return run_ops("ops_anonymize_customer", event, lambda e: retention.anonymize_customer(e["customer_number"]))
 
 
 @app.lambda_function(name="ops_review_inquiry")
 def ops_review_inquiry(event, context):
+    from chalicelib.services import inquiries
+
     return run_ops("ops_review_inquiry", event, lambda e: inquiries.review_inquiry(e["inquiry_id"], e["decision"]))
 
 
 @app.lambda_function(name="ops_send_marketing")
 def ops_send_marketing(event, context):
+    from chalicelib.services import marketing
+
     return run_ops(
         "ops_send_marketing", event, lambda e: marketing.send_campaign(e["topic"], e["subject"], e["text"], e.get("campaign_id"))
     )
@@ -82,6 +90,8 @@ def ops_send_marketing(event, context):
 
 @app.lambda_function(name="ops_set_preferences")
 def ops_set_preferences(event, context):
+    from chalicelib.services import preferences as preferences_service
+
     return run_ops(
         "ops_set_preferences",
         event,
@@ -92,16 +102,22 @@ def ops_set_preferences(event, context):
 @app.lambda_function(name="record_mail_suppressions")
 def record_mail_suppressions(event, context):
     """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
+    from chalicelib.services import suppression
+
     return run_ops("record_mail_suppressions", event, suppression.record_ses_event)
 
 
 @app.lambda_function(name="ops_publish_policy")
 def ops_publish_policy(event, context):
+    from chalicelib.services.policy import publish_policy
+
     return run_ops("ops_publish_policy", event, publish_policy)
 
 
 @app.lambda_function(name="ops_resolve_notice")
 def ops_resolve_notice(event, context):
+    from chalicelib.services import notices
+
     return run_ops(
         "ops_resolve_notice",
         event,
@@ -112,6 +128,8 @@ def ops_resolve_notice(event, context):
 
 @app.schedule(NOTICE_DISPATCH_SCHEDULE, name="dispatch_policy_notices")
 def dispatch_policy_notices(event):
+    from chalicelib.services import notices
+
     context = event.context
     return run_scheduled(
         "dispatch_policy_notices",
@@ -121,4 +139,6 @@ def dispatch_policy_notices(event):
 
 @app.schedule(POLICY_ACTIVATION_SCHEDULE, name="activate_policy_versions")
 def activate_policy_versions(event):
+    from chalicelib.services import activation
+
     return run_scheduled("activate_policy_versions", activation.activate_policy_versions)

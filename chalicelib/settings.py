@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 MARKETING_TOPICS = ("products", "website", "new_services", "special_offers")
 # Schedules are read by Chalice when app.py is imported (`chalice package`), before any
@@ -33,8 +33,7 @@ def _env_float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     stage: str
     table_prefix: str
     public_base_url: str

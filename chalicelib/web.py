@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import time
-from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from typing import NamedTuple
 
 from chalice import Response
 
@@ -119,8 +119,7 @@ def expired_session_cookie() -> str:
     return session_cookie("", 0)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     customer_number: str
     token: str
     refreshed_cookie: str | None = None

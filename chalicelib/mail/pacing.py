@@ -8,8 +8,10 @@ from typing import Callable
 
 
 class Pacer:
-    """Send slots at most 1/rate apart, shared by every thread that sends. A slow stretch
-    is never made up by a burst: a late slot starts the spacing again from now."""
+    """Releases senders at least 1/rate apart, shared by every thread that sends. A sender
+    is released at the moment it may send (not given a slot to sleep until: a late
+    waker would bunch up with the next ones), and a slow stretch is never made up by a
+    burst: spacing starts again from the late release."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep=time.sleep):
         self.rate = rate
@@ -19,11 +21,13 @@ class Pacer:
         self._lock = threading.Lock()
 
     def wait(self) -> None:
-        with self._lock:
-            slot = max(self._next, self._clock())
-            self._next = slot + self._interval
-        delay = slot - self._clock()
-        if delay > 0:
+        while True:
+            with self._lock:
+                now = self._clock()
+                if now >= self._next:
+                    self._next = now + self._interval
+                    return
+                delay = self._next - now
             self._sleep(delay)
 
 

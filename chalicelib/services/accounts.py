@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from chalicelib.errors import (
     AccountDeactivated,
@@ -31,8 +31,7 @@ PROFILE_FIELDS = ("name", "email", "phone", "address")
 INVALID_LOGIN = "The email address or password is incorrect."
 
 
-@dataclass(frozen=True)
-class LoggedIn:
+class LoggedIn(NamedTuple):
     customer_number: str
     session_token: str
     csrf_token: str

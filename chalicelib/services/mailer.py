@@ -9,10 +9,9 @@ message) or `MailUncertain` (SES may or may not have it); nothing is recorded fo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chalicelib.aws import ses_client
-from chalicelib.mail.mime import build_message
 from chalicelib.mail.pacing import shared_pacer
 from chalicelib.mail.render import render
 from chalicelib.mail.sender import (
@@ -34,21 +33,19 @@ __all__ = ["Delivered", "Email", "MailDeferred", "MailError", "MailRejected", "M
            "messages_sent_to", "send"]
 
 
-@dataclass(frozen=True)
-class Email:
+class Email(NamedTuple):
     recipient: str
     subject: str
     template: str
     context: dict
-    headers: dict = field(default_factory=dict)
+    headers: dict | None = None
     kind: str = "transactional"  # "transactional" | "notice" | "marketing"
     customer_number: str | None = None
     topic: str | None = None
     campaign_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Delivered:
+class Delivered(NamedTuple):
     message_id: str
     record: Write  # the mail log entry, to commit (alone, or in the caller's transaction)
 
@@ -68,6 +65,8 @@ def deliver(email: Email, client=None, sleep=time.sleep) -> Delivered:
     if suppression.is_suppressed(email.recipient):
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
+    from chalicelib.mail.mime import build_message  # the email package: loaded on the first send
+
     settings = get_settings()
     text, html = render(email.template, **email.context)
     raw = build_message(settings.mail_from, email.recipient, email.subject, text, html, email.headers)

@@ -3,16 +3,16 @@ ops view (which adds retention state)."""
 
 from __future__ import annotations
 
-from chalicelib.services import accounts, mailer, notices, preferences, support
+from chalicelib.services import accounts, mailer, preferences, support
 from chalicelib.services.inquiries import inquiry_view
-from chalicelib.services.retention import retention_state
-from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
 from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store import tickets as ticket_store
 
 
 def personal_records(customer_number: str) -> dict:
+    from chalicelib.services.notices import notices_of
+
     customer = accounts.require_customer(customer_number)
     return {
         "profile": accounts.profile(customer),
@@ -22,12 +22,15 @@ def personal_records(customer_number: str) -> dict:
         "tickets": [support.ticket_detail(t) for t in ticket_store.tickets_of(customer_number)],
         "audit_trail": [_audit_view(e) for e in audit_store.entries_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
-        "notices": notices.notices_of(customer_number),
+        "notices": notices_of(customer_number),
     }
 
 
 def customer_record(customer_number: str) -> dict:
     """The ops view: the same records, retained data included, with the account status."""
+    from chalicelib.services.retention import retention_state
+    from chalicelib.services.suppression import suppression_of
+
     records = personal_records(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records,
             **retention_state(customer_number), "suppression": suppression_of(records["profile"]["email"])}

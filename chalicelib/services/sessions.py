@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from chalicelib.settings import get_settings, load_secrets
 from chalicelib.store import sessions as store
@@ -16,8 +16,7 @@ from chalicelib.store.sessions import Session
 from chalicelib.store.transact import Write, put_new
 
 
-@dataclass(frozen=True)
-class ActiveSession:
+class ActiveSession(NamedTuple):
     customer_number: str
     refreshed: bool
     max_age_seconds: int

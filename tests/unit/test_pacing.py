@@ -45,3 +45,26 @@ def test_a_slow_stretch_is_not_made_up_by_a_burst():
 def test_the_process_shares_one_pacer_per_rate():
     assert shared_pacer(14) is shared_pacer(14)
     assert shared_pacer(50).rate == 50
+
+
+def test_no_one_second_window_holds_more_than_the_rate_even_with_many_threads():
+    import threading
+    import time as real_time
+
+    pacer = Pacer(200)
+    released, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(40):
+            pacer.wait()
+            with lock:
+                released.append(real_time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    released.sort()
+    busiest = max(sum(1 for t in released[i:] if t - start < 1.0) for i, start in enumerate(released))
+    assert len(released) == 320 and busiest <= 200 + 8  # recorded after release: at most one late per thread
