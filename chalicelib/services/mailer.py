@@ -65,7 +65,9 @@ def deliver(email: Email, client=None, sleep=time.sleep) -> Delivered:
     if suppression.is_suppressed(email.recipient):
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
-    from chalicelib.mail.mime import build_message  # the email package: loaded on the first send
+    from chalicelib.mail.mime import (
+        build_message,  # the email package: loaded on the first send
+    )
 
     settings = get_settings()
     text, html = render(email.template, **email.context)

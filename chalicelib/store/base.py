@@ -8,6 +8,7 @@ importing a model reads no environment.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from pynamodb.models import Model
 
@@ -23,6 +24,14 @@ class PledgeModel(Model):
         super().__init_subclass__(**kwargs)
         if cls.logical_table:
             MODELS.append(cls)
+
+    @classmethod
+    def find(cls, hash_key, range_key=None, consistent_read: bool = True):
+        """The item with this key, or None."""
+        try:
+            return cls.get(hash_key, range_key, consistent_read=consistent_read)
+        except cls.DoesNotExist:
+            return None
 
     @classmethod
     def _get_connection(cls):
@@ -48,6 +57,19 @@ def as_plain(value):
     return value.as_dict() if hasattr(value, "as_dict") else value
 
 
-def condition_failed(error) -> bool:
+def _condition_failed(error) -> bool:
     """Whether a PynamoDB write error was its condition failing (not a fault)."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def written(conditional_write: Callable[[], object]) -> bool:
+    """Run one conditional write: True if it was made, False if its condition failed."""
+    from pynamodb.exceptions import DeleteError, PutError, UpdateError
+
+    try:
+        conditional_write()
+    except (PutError, UpdateError, DeleteError) as error:
+        if _condition_failed(error):
+            return False
+        raise
+    return True

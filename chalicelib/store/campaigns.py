@@ -4,9 +4,8 @@ before the email is sent, so a campaign reaches each customer at most once."""
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import PutError
 
-from chalicelib.store.base import PledgeModel, condition_failed
+from chalicelib.store.base import PledgeModel, written
 
 
 class Campaign(PledgeModel):
@@ -39,24 +38,14 @@ class Delivery(PledgeModel):
 
 def register_campaign(campaign: Campaign) -> Campaign:
     """Save a new campaign; if the id is taken, the campaign saved under it."""
-    try:
-        campaign.save(condition=Campaign.campaign_id.does_not_exist())
+    if written(lambda: campaign.save(condition=Campaign.campaign_id.does_not_exist())):
         return campaign
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-    return Campaign.get(campaign.campaign_id, consistent_read=True)
+    return Campaign.find(campaign.campaign_id)
 
 
 def claim(delivery: Delivery) -> bool:
     """Claim the (campaign, customer) pair; False if it was claimed before."""
-    try:
-        delivery.save(condition=Delivery.customer_number.does_not_exist())
-        return True
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
+    return written(lambda: delivery.save(condition=Delivery.customer_number.does_not_exist()))
 
 
 def mark_sent(delivery: Delivery, message_id: str, at: str) -> None:

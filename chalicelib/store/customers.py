@@ -44,17 +44,11 @@ class EmailClaim(PledgeModel):
 
 
 def get_customer(customer_number: str) -> Customer | None:
-    try:
-        return Customer.get(customer_number, consistent_read=True)
-    except Customer.DoesNotExist:
-        return None
+    return Customer.find(customer_number)
 
 
 def get_email_claim(email_key: str) -> EmailClaim | None:
-    try:
-        return EmailClaim.get(email_key, consistent_read=True)
-    except EmailClaim.DoesNotExist:
-        return None
+    return EmailClaim.find(email_key)
 
 
 def save_customer_changes(customer: Customer, actions: list) -> Write:

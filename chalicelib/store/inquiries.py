@@ -6,7 +6,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.store.base import PledgeModel, condition_failed
+from chalicelib.store.base import PledgeModel, written
 
 
 class InquiriesByCustomer(GlobalSecondaryIndex):
@@ -44,10 +44,7 @@ def save_new_inquiry(inquiry: Inquiry) -> None:
 
 
 def get_inquiry(inquiry_id: str) -> Inquiry | None:
-    try:
-        return Inquiry.get(inquiry_id, consistent_read=True)
-    except Inquiry.DoesNotExist:
-        return None
+    return Inquiry.find(inquiry_id)
 
 
 def inquiries_of(customer_number: str) -> list[Inquiry]:
@@ -70,15 +67,5 @@ def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> None:
 
 def mark_reviewed(inquiry: Inquiry, status: str, at: str) -> bool:
     """False if the inquiry was discarded meanwhile."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        inquiry.update(
-            actions=[Inquiry.status.set(status), Inquiry.reviewed_at.set(at)],
-            condition=Inquiry.status != "discarded",
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    actions = [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
+    return written(lambda: inquiry.update(actions=actions, condition=Inquiry.status != "discarded"))

@@ -22,10 +22,9 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.store.base import PledgeModel, condition_failed
+from chalicelib.store.base import PledgeModel, written
 from chalicelib.store.transact import Write
 
 OPEN_STATUSES = ("claimed", "deferred", "unconfirmed")
@@ -139,10 +138,7 @@ def _change(version: str, customer_number: str, status: str, fields: dict, condi
 
 
 def get_notice(version: str, customer_number: str) -> PolicyNotice | None:
-    try:
-        return PolicyNotice.get(version, customer_number, consistent_read=True)
-    except PolicyNotice.DoesNotExist:
-        return None
+    return PolicyNotice.find(version, customer_number)
 
 
 def open_notices(version: str) -> list[PolicyNotice]:
@@ -173,10 +169,7 @@ def unfinished_campaigns() -> list[NoticeCampaign]:
 
 
 def get_campaign(version: str) -> NoticeCampaign | None:
-    try:
-        return NoticeCampaign.get(version, consistent_read=True)
-    except NoticeCampaign.DoesNotExist:
-        return None
+    return NoticeCampaign.find(version)
 
 
 def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
@@ -199,14 +192,8 @@ def finish_pass(campaign: NoticeCampaign, at: str) -> bool:
 
 def _advance(campaign: NoticeCampaign, actions: list) -> bool:
     """Move the campaign on from the state this run read; False if another run moved it."""
-    try:
-        campaign.update(actions=actions, condition=(NoticeCampaign.passes == campaign.passes)
-                        & (NoticeCampaign.pass_open == campaign.pass_open))
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    unchanged = (NoticeCampaign.passes == campaign.passes) & (NoticeCampaign.pass_open == campaign.pass_open)
+    return written(lambda: campaign.update(actions=actions, condition=unchanged))
 
 
 def finish_campaign(campaign: NoticeCampaign, at: str) -> None:
@@ -217,20 +204,10 @@ def acquire_lease(owner: str, now: str, until: str) -> bool:
     """One dispatcher at a time, so the send rate holds across overlapping invocations."""
     lease = NoticeCampaign(LEASE_KEY)
     free = NoticeCampaign.lease_until.does_not_exist() | (NoticeCampaign.lease_until < now)
-    try:
-        lease.update(actions=[NoticeCampaign.lease_owner.set(owner), NoticeCampaign.lease_until.set(until)],
-                     condition=free)
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    actions = [NoticeCampaign.lease_owner.set(owner), NoticeCampaign.lease_until.set(until)]
+    return written(lambda: lease.update(actions=actions, condition=free))
 
 
 def release_lease(owner: str) -> None:
-    try:
-        NoticeCampaign(LEASE_KEY).update(actions=[NoticeCampaign.lease_until.remove()],
-                                         condition=NoticeCampaign.lease_owner == owner)
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    written(lambda: NoticeCampaign(LEASE_KEY).update(actions=[NoticeCampaign.lease_until.remove()],
+                                                     condition=NoticeCampaign.lease_owner == owner))

@@ -36,10 +36,7 @@ def all_versions() -> list[PolicyVersion]:
 
 
 def get_version(version: str) -> PolicyVersion | None:
-    try:
-        return PolicyVersion.get(version, consistent_read=True)
-    except PolicyVersion.DoesNotExist:
-        return None
+    return PolicyVersion.find(version)
 
 
 def version_in_force() -> str | None:

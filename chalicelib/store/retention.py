@@ -42,10 +42,7 @@ class LegalHold(PledgeModel):
 
 
 def get_retention_record(customer_number: str) -> RetentionRecord | None:
-    try:
-        return RetentionRecord.get(customer_number, consistent_read=True)
-    except RetentionRecord.DoesNotExist:
-        return None
+    return RetentionRecord.find(customer_number)
 
 
 def records_due_for_review(now_iso: str) -> list[RetentionRecord]:

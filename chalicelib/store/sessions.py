@@ -9,7 +9,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.store.base import PledgeModel, condition_failed, iso
+from chalicelib.store.base import PledgeModel, iso, written
 
 
 class SessionsByCustomer(GlobalSecondaryIndex):
@@ -52,30 +52,17 @@ class LoginThrottle(PledgeModel):
 
 
 def get_session(token_hash: str) -> Session | None:
-    try:
-        return Session.get(token_hash)
-    except Session.DoesNotExist:
-        return None
+    return Session.find(token_hash)
 
 
 def extend_session(session: Session, refreshed_at: str, expires_at: datetime) -> bool:
     """Slide a session's expiry; False if it was revoked meanwhile."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        session.update(
-            actions=[
-                Session.refreshed_at.set(refreshed_at),
-                Session.expires_at.set(iso(expires_at)),
-                Session.expires_ttl.set(expires_at),
-            ],
-            condition=Session.token_hash.exists(),
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    actions = [
+        Session.refreshed_at.set(refreshed_at),
+        Session.expires_at.set(iso(expires_at)),
+        Session.expires_ttl.set(expires_at),
+    ]
+    return written(lambda: session.update(actions=actions, condition=Session.token_hash.exists()))
 
 
 def delete_session(token_hash: str) -> None:
@@ -91,40 +78,24 @@ def delete_sessions_of(customer_number: str) -> int:
 
 
 def get_throttle(key: str) -> LoginThrottle | None:
-    try:
-        return LoginThrottle.get(key, consistent_read=True)
-    except LoginThrottle.DoesNotExist:
-        return None
+    return LoginThrottle.find(key)
 
 
 def record_login_failure(key: str, now: int, window_seconds: int) -> None:
     """Count a failure in the window that is open, or open a new window if none is.
     Both branches are conditional, so concurrent failures are never lost."""
-    from pynamodb.exceptions import UpdateError
-
     cutoff = now - window_seconds
     item = LoginThrottle(key)
+    count_in_open_window = [LoginThrottle.failures.add(1)]
+    open_new_window = [
+        LoginThrottle.window_start.set(now),
+        LoginThrottle.failures.set(1),
+        LoginThrottle.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=timezone.utc)),
+    ]
+    window_closed = LoginThrottle.window_start.does_not_exist() | (LoginThrottle.window_start <= cutoff)
     for _ in range(5):
-        try:
-            item.update(
-                actions=[LoginThrottle.failures.add(1)],
-                condition=LoginThrottle.window_start > cutoff,
-            )
+        if written(lambda: item.update(actions=count_in_open_window, condition=LoginThrottle.window_start > cutoff)):
             return
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        try:
-            item.update(
-                actions=[
-                    LoginThrottle.window_start.set(now),
-                    LoginThrottle.failures.set(1),
-                    LoginThrottle.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=timezone.utc)),
-                ],
-                condition=LoginThrottle.window_start.does_not_exist() | (LoginThrottle.window_start <= cutoff),
-            )
+        if written(lambda: item.update(actions=open_new_window, condition=window_closed)):
             return
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
 

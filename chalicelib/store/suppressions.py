@@ -27,10 +27,7 @@ class Suppression(PledgeModel):
 
 
 def get_suppression(address_hash: str) -> Suppression | None:
-    try:
-        return Suppression.get(address_hash)
-    except Suppression.DoesNotExist:
-        return None
+    return Suppression.find(address_hash, consistent_read=False)
 
 
 def record_event(address_hash: str, reason: str, detail: str | None, at: str, message_id: str | None) -> None:

@@ -51,10 +51,7 @@ class TicketEntry(PledgeModel):
 
 
 def get_ticket(ticket_id: str) -> Ticket | None:
-    try:
-        return Ticket.get(ticket_id, consistent_read=True)
-    except Ticket.DoesNotExist:
-        return None
+    return Ticket.find(ticket_id)
 
 
 def tickets_of(customer_number: str) -> list[Ticket]:
