@@ -12,6 +12,7 @@ from chalicelib.store import tickets as ticket_store
 
 def personal_records(customer_number: str) -> dict:
     from chalicelib.services.notices import notices_of
+    from chalicelib.services.suppression import suppression_of
 
     customer = accounts.require_customer(customer_number)
     return {
@@ -23,17 +24,17 @@ def personal_records(customer_number: str) -> dict:
         "audit_trail": [_audit_view(e) for e in audit_store.entries_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
+        "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
     }
 
 
 def customer_record(customer_number: str) -> dict:
     """The ops view: the same records, retained data included, with the account status."""
     from chalicelib.services.retention import retention_state
-    from chalicelib.services.suppression import suppression_of
 
     records = personal_records(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records,
-            **retention_state(customer_number), "suppression": suppression_of(records["profile"]["email"])}
+            **retention_state(customer_number)}
 
 
 def _audit_view(entry) -> dict:
