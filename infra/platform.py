@@ -189,3 +189,28 @@ def api_overrides(api_name: str) -> dict:
             }
         }
     }
+
+
+# Errors API Gateway answers itself (before any function runs), in the contract's shape.
+GATEWAY_ERRORS = {
+    "THROTTLED": (429, "rate_limited"),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type"),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found"),  # API Gateway's answer for an unknown route
+    "DEFAULT_4XX": (None, "bad_request"),
+    "DEFAULT_5XX": (None, "internal_error"),
+}
+
+
+def gateway_responses() -> dict:
+    resources = {}
+    for response_type, (status, code) in GATEWAY_ERRORS.items():
+        body = '{"error": {"code": "%s", "message": $context.error.messageString, "details": []}}' % code
+        properties = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": response_type,
+                      "ResponseTemplates": {"application/json": body},
+                      "ResponseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"}}
+        if status:
+            properties["StatusCode"] = str(status)
+        name = "".join(part.title() for part in response_type.split("_"))
+        resources[f"Gateway{name}Response"] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": properties}
+    return resources

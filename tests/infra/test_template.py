@@ -291,3 +291,12 @@ def test_stage_parameter_accepts_only_the_packaged_stage(template):
     assert template["Parameters"]["Stage"]["AllowedValues"] == [STAGE]
     assert template["Parameters"]["Stage"]["Default"] == STAGE
 
+
+
+def test_errors_api_gateway_answers_itself_have_the_contract_shape(template):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in template["Resources"].values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    assert {"THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"} <= set(responses)
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert '"code": "rate_limited"' in responses["THROTTLED"]["ResponseTemplates"]["application/json"]
+    assert all(r["RestApiId"] == {"Ref": "RestAPI"} for r in responses.values())
