@@ -6,7 +6,7 @@ code it never runs."""
 
 from chalice import Chalice
 
-from chalicelib.ops import run_ops, run_scheduled
+from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.forms import forms
 from chalicelib.routes.policy import policy
@@ -126,6 +126,7 @@ def ops_resolve_notice(event, context):
     )
 
 
+@accepts_any_event
 @app.schedule(NOTICE_DISPATCH_SCHEDULE, name="dispatch_policy_notices")
 def dispatch_policy_notices(event):
     from chalicelib.services import notices
@@ -137,6 +138,7 @@ def dispatch_policy_notices(event):
     )
 
 
+@accepts_any_event
 @app.schedule(POLICY_ACTIVATION_SCHEDULE, name="activate_policy_versions")
 def activate_policy_versions(event):
     from chalicelib.services import activation

@@ -32,3 +32,21 @@ def run_scheduled(name: str, action: Callable[[], dict]) -> dict:
         flush_metrics()
     get_logger().info("scheduled function done", extra={"function": name, "result": result})
     return result
+
+
+def accepts_any_event(handler):
+    """Let a scheduled function take any event, not only EventBridge's: ops run them by
+    hand (`{}` from the console's test tab). Chalice would fail on the missing fields."""
+    from chalice.app import CloudWatchEvent
+
+    class ScheduledOrManualEvent(CloudWatchEvent):
+        def _extract_attributes(self, event_dict):
+            given = event_dict if isinstance(event_dict, dict) else {}
+            super()._extract_attributes({**MANUAL_EVENT, **given})
+
+    handler.event_class = ScheduledOrManualEvent
+    return handler
+
+
+MANUAL_EVENT = {"version": "0", "id": "manual", "detail-type": "Manual Invocation", "source": "ops",
+                "account": "", "time": "", "region": "", "resources": [], "detail": {}}

@@ -108,3 +108,9 @@ def test_the_scheduled_dispatch_emails_customers_and_the_export_proves_it(client
     assert len(notices) == 1 and "/policy/versions/2" in notices[0]["html"]
     proof = call(client, "GET", "/account/export", account=account).json["notices"]
     assert [(n["version"], n["status"]) for n in proof] == [("2", "sent")] and proof[0]["message_id"]
+
+
+@pytest.mark.parametrize("event", [{}, {"note": "run by hand"}, ["not", "an", "object"]])
+def test_scheduled_functions_accept_any_event(client, event):
+    assert client.lambda_.invoke("activate_policy_versions", event).payload["activated"] == []
+    assert client.lambda_.invoke("dispatch_policy_notices", event).payload == {"sent": 0, "remaining": 0}
