@@ -74,6 +74,7 @@ def merge_template(stage: str) -> dict:
     resources.update(platform.alarms(stage, config.api_name, config.api_gateway_stage, functions))
     resources.update(platform.api_overrides(config.api_name))
     resources.update(platform.gateway_responses())
+    resources.update(platform.per_address_limit(stage))
     secrets_parameter = config.environment["PLEDGE_SECRETS_PARAMETER"]
     for function in functions:
         resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_parameter))

@@ -22,6 +22,8 @@ PARAMETERS = {
                              "Description": "API Gateway stage: steady requests per second"},
     "ApiThrottleBurstLimit": {"Type": "Number", "Default": 100, "MinValue": 1,
                               "Description": "API Gateway stage: burst of requests"},
+    "PerAddressRequestLimit": {"Type": "Number", "Default": 2000, "MinValue": 100,
+                               "Description": "WAF: requests one IP address may make in 5 minutes"},
 }
 CONDITIONS = {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}}
 
@@ -214,3 +216,49 @@ def gateway_responses() -> dict:
         name = "".join(part.title() for part in response_type.split("_"))
         resources[f"Gateway{name}Response"] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": properties}
     return resources
+
+
+def per_address_limit(stage: str) -> dict:
+    """WAF on the API stage: one address may make at most PerAddressRequestLimit requests in
+    any 5 minutes (the default, 2000, is 400 a minute), and known exploit payloads are blocked."""
+    rule_metrics = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True}
+    return {
+        "ApiWebAcl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Name": f"pledge-{stage}-api",
+                "Scope": "REGIONAL",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-api"},
+                "Rules": [{
+                    "Name": "per-address-limit",
+                    "Priority": 0,
+                    "Action": {"Block": {"CustomResponse": {
+                        "ResponseCode": 429, "CustomResponseBodyKey": "rate_limited"}}},
+                    "Statement": {"RateBasedStatement": {"Limit": {"Ref": "PerAddressRequestLimit"},
+                                                         "AggregateKeyType": "IP"}},
+                    "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-per-address-limit"},
+                }, {
+                    # AWS's managed rules against known exploit payloads (Log4Shell and the like).
+                    "Name": "known-bad-inputs",
+                    "Priority": 1,
+                    "OverrideAction": {"None": {}},
+                    "Statement": {"ManagedRuleGroupStatement": {
+                        "VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet"}},
+                    "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-known-bad-inputs"},
+                }],
+                "CustomResponseBodies": {"rate_limited": {
+                    "ContentType": "APPLICATION_JSON",
+                    "Content": '{"error": {"code": "rate_limited", "message": "Too many requests from this '
+                               'address; try again in a few minutes.", "details": []}}'}},
+            },
+        },
+        "ApiWebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            "Properties": {
+                "ResourceArn": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}"
+                                           "/stages/${RestAPI.Stage}"},
+                "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+            },
+        },
+    }

@@ -300,3 +300,16 @@ def test_errors_api_gateway_answers_itself_have_the_contract_shape(template):
     assert responses["THROTTLED"]["StatusCode"] == "429"
     assert '"code": "rate_limited"' in responses["THROTTLED"]["ResponseTemplates"]["application/json"]
     assert all(r["RestApiId"] == {"Ref": "RestAPI"} for r in responses.values())
+
+
+def test_one_address_is_rate_limited_by_waf_on_the_api_stage(template):
+    resources = template["Resources"]
+    rule = next(r for r in resources["ApiWebAcl"]["Properties"]["Rules"] if r["Name"] == "per-address-limit")
+    assert rule["Statement"]["RateBasedStatement"] == {"Limit": {"Ref": "PerAddressRequestLimit"},
+                                                       "AggregateKeyType": "IP"}
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    # at least 200 a minute from one address, as the contract promises for the local stage
+    assert template["Parameters"]["PerAddressRequestLimit"]["Default"] >= 200 * 5
+    association = resources["ApiWebAclAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    assert "${RestAPI}" in association["ResourceArn"]["Fn::Sub"]
