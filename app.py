@@ -107,6 +107,14 @@ def record_mail_suppressions(event, context):
     return run_ops("record_mail_suppressions", event, suppression.record_ses_event)
 
 
+@app.lambda_function(name="ops_lift_suppression")
+def ops_lift_suppression(event, context):
+    from chalicelib.services import suppression
+
+    return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
+                                                                                        e["reason"]))
+
+
 @app.lambda_function(name="ops_publish_policy")
 def ops_publish_policy(event, context):
     from chalicelib.services.policy import publish_policy

@@ -25,7 +25,8 @@ def address_hash(address: str) -> str:
 
 
 def is_suppressed(address: str) -> bool:
-    return store.get_suppression(address_hash(address)) is not None
+    record = store.get_suppression(address_hash(address))
+    return record is not None and record.in_force
 
 
 def suppression_of(address: str | None) -> dict | None:
@@ -33,8 +34,25 @@ def suppression_of(address: str | None) -> dict | None:
     record = store.get_suppression(address_hash(address)) if address else None
     if record is None:
         return None
-    return {"reason": record.reason, "detail": record.detail, "since": record.first_at,
-            "last_event_at": record.last_at, "events": int(record.events), "ses_message_id": record.last_message_id}
+    return {"in_force": record.in_force, "reason": record.reason, "detail": record.detail, "since": record.first_at,
+            "last_event_at": record.last_at, "events": int(record.events), "ses_message_id": record.last_message_id,
+            "lifted_at": record.lifted_at, "lift_reason": record.lift_reason}
+
+
+def lift_suppression(customer_number: str, reason: str) -> dict:
+    """Ops lift a customer's suppression (say, a complaint made by mistake, confirmed with
+    them). The record stays; a new bounce or complaint suppresses the address again."""
+    from chalicelib.errors import NotFound
+    from chalicelib.services.accounts import require_customer
+    from chalicelib.store.audit import audit_entry
+    from chalicelib.store.transact import commit
+
+    customer = require_customer(customer_number)
+    if not store.lift(address_hash(customer.email), iso(utc_now()), reason):
+        raise NotFound("Mail to this customer's address is not suppressed.")
+    commit([audit_entry(customer_number, "mail_suppression_lifted", "ops", None, reason)])
+    count("mail_suppression_lifted")
+    return suppression_of(customer.email)
 
 
 def record_ses_event(event: dict) -> dict:

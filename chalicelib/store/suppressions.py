@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.store.base import PledgeModel
+from chalicelib.store.base import PledgeModel, written
 
 
 class Suppression(PledgeModel):
@@ -24,6 +24,12 @@ class Suppression(PledgeModel):
     last_at = UnicodeAttribute()
     events = NumberAttribute(default=0)
     last_message_id = UnicodeAttribute(null=True)  # the SES message that bounced or was complained about
+    lifted_at = UnicodeAttribute(null=True)  # ops lifted it (a later event suppresses the address again)
+    lift_reason = UnicodeAttribute(null=True)
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None or self.last_at > self.lifted_at
 
 
 def get_suppression(address_hash: str) -> Suppression | None:
@@ -42,3 +48,10 @@ def record_event(address_hash: str, reason: str, detail: str | None, at: str, me
         Suppression.last_message_id.set(message_id) if message_id else Suppression.last_message_id.remove(),
     ]
     Suppression(address_hash).update(actions=actions)
+
+
+def lift(address_hash: str, at: str, reason: str) -> bool:
+    """Mark the suppression lifted (the record stays); False if there is none."""
+    actions = [Suppression.lifted_at.set(at), Suppression.lift_reason.set(reason)]
+    return written(lambda: Suppression(address_hash).update(actions=actions,
+                                                             condition=Suppression.address_hash.exists()))

@@ -79,9 +79,10 @@ def test_ops_customer_record_shows_a_complaint_and_counts_repeats(client):
 
     shown = client.lambda_.invoke("ops_customer_record", {"customer_number": account.customer_number}).payload
 
-    assert shown["suppression"] == {"reason": "complaint", "detail": "abuse", "since": "2026-11-20T11:00:00.000Z",
-                                    "last_event_at": "2026-11-20T11:00:00.000Z", "events": 2,
-                                    "ses_message_id": "0100-ses-id"}
+    assert shown["suppression"] == {"in_force": True, "reason": "complaint", "detail": "abuse",
+                                    "since": "2026-11-20T11:00:00.000Z", "last_event_at": "2026-11-20T11:00:00.000Z",
+                                    "events": 2, "ses_message_id": "0100-ses-id", "lifted_at": None,
+                                    "lift_reason": None}
     contact(client, other)
     assert [m["to"] for m in outbox()] == [[other]]
 
@@ -102,3 +103,30 @@ def test_an_event_of_another_shape_is_refused_and_records_nothing(client):
     assert result["error"]["code"] == "validation_error"
     contact(client, address)
     assert [m["to"] for m in outbox()] == [[address]]
+
+
+def test_ops_lift_a_suppression_until_the_next_bounce(client):
+    account = signup(client)
+    record(client, ses_event("complaint", account.email))
+    contact(client, account.email)
+    assert outbox() == []
+
+    lifted = client.lambda_.invoke("ops_lift_suppression", {"customer_number": account.customer_number,
+                                                            "reason": "complaint made by mistake, confirmed by phone"})
+    assert lifted.payload["in_force"] is False and lifted.payload["lifted_at"]
+    contact(client, account.email)
+    assert [m["to"] for m in outbox()] == [[account.email]]
+    record_shown = client.lambda_.invoke("ops_customer_record", {"customer_number": account.customer_number}).payload
+    assert "mail_suppression_lifted" in [e["action"] for e in record_shown["audit_trail"]]
+
+    later_bounce = ses_event("bounce", account.email, timestamp="2099-01-01T00:00:00.000Z")
+    record(client, later_bounce)
+    contact(client, account.email)
+    assert len(outbox()) == 1  # suppressed again
+
+
+def test_lifting_what_is_not_suppressed_is_not_found(client):
+    account = signup(client)
+    result = client.lambda_.invoke("ops_lift_suppression", {"customer_number": account.customer_number,
+                                                            "reason": "checking"}).payload
+    assert result["error"]["code"] == "not_found"
