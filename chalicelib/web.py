@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import uuid
 from http.cookies import CookieError, SimpleCookie
 from typing import NamedTuple
 
@@ -166,8 +167,9 @@ def observe_request(event, get_response):
     from chalicelib.observability import flush_metrics, get_logger
 
     logger = get_logger()
-    context = event.context or {}
-    logger.set_correlation_id(context.get("requestId"))
+    context = event.context if event.context is not None else {}
+    context.setdefault("requestId", f"local-{uuid.uuid4()}")  # API Gateway sets one; chalice local does not
+    logger.set_correlation_id(context["requestId"])
     started = time.perf_counter()
     try:
         check_body_size(event)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from chalicelib.errors import AccountDeactivated, Conflict, NotFound
 from chalicelib.observability import count
+from chalicelib.services.retry import attempts
 from chalicelib.settings import MARKETING_TOPICS, get_settings
 from chalicelib.store import consent as consent_store
 from chalicelib.store import customers as customer_store
@@ -24,7 +25,6 @@ TOPIC_LABELS = {
     "new_services": "new services",
     "special_offers": "special offers",
 }
-ATTEMPTS = 5
 
 
 def initial_topics(explicit: dict | None) -> dict:
@@ -55,7 +55,7 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
     """Apply a change of any subset of topics; returns all four. Topics already as asked
     are not recorded again (so repeating an unsubscribe changes nothing). Withdrawing is
     always allowed; subscribing needs an active account."""
-    for _ in range(ATTEMPTS):
+    for _ in attempts():
         customer = _require(customer_number)
         current = current_topics(customer)
         changed = {topic: value for topic, value in changes.items() if current[topic] != value}

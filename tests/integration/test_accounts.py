@@ -198,3 +198,9 @@ def test_login_cookie_is_a_new_session(client):
     response = login(client, account.email)
     assert cookie_of(response) != account.cookie
     assert response.json["csrf_token"] != account.csrf
+
+
+def test_changes_made_over_http_carry_the_request_id(client, clean_stack):
+    signup(client)
+    [entry] = scan(clean_stack, "audit_trail")
+    assert entry["request_id"]["S"]
