@@ -49,12 +49,11 @@ def timed(action, count: int) -> list[float]:
     return samples
 
 
-def request_overhead_and_calls(stack_ports, report) -> None:
+def request_overhead_and_calls(stack, report) -> None:
     from chalice.test import Client
 
     from app import app
     from bench.calls import counting_dynamodb_calls
-    from devstack.dynamodb_local import dynamodb_client
 
     headers = {"Content-Type": "application/json"}
     with counting_dynamodb_calls() as counter, Client(app, stage_name="local") as client:
@@ -83,7 +82,7 @@ def request_overhead_and_calls(stack_ports, report) -> None:
 
         request = timed(lambda: client.http.get("/account", headers={"Cookie": cookie}), REQUESTS)
 
-    raw_client = dynamodb_client(stack_ports.dynamodb)
+    raw_client = stack.dynamodb()
     customer_number = json.loads(signup.body)["customer_number"]
     key = {"customer_number": {"S": customer_number}}
     raw = timed(lambda: raw_client.get_item(TableName="pledge-bench-customers", Key=key), REQUESTS)
@@ -100,8 +99,8 @@ def main() -> None:
     cold_start()
     report = []
     # The app's JSON logs and metrics would drown the figures: they go to a buffer.
-    with contextlib.redirect_stdout(io.StringIO()), ephemeral_stack("pledge-bench-") as stack_ports:
-        request_overhead_and_calls(stack_ports, report.append)
+    with contextlib.redirect_stdout(io.StringIO()), ephemeral_stack("pledge-bench-") as stack:
+        request_overhead_and_calls(stack, report.append)
     print("\n".join(report))
 
 
