@@ -58,3 +58,7 @@ class PayloadTooLarge(PledgeError):
 
 class UnsupportedMediaType(PledgeError):
     status, code = 415, "unsupported_media_type"
+
+
+class Unavailable(PledgeError):
+    status, code = 503, "unavailable"

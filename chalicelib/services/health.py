@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-from chalicelib.errors import PledgeError
+from chalicelib.errors import Unavailable
 from chalicelib.store.health import tables_reachable
-
-
-class Unavailable(PledgeError):
-    status, code = 503, "unavailable"
 
 
 def check_tables() -> None:

@@ -7,6 +7,7 @@ import uuid
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
+from chalicelib.services.erasure import erase_inquiry
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.inquiries import Inquiry
@@ -69,8 +70,6 @@ def inquiry_view(inquiry: Inquiry) -> dict:
 def review_inquiry(inquiry_id: str, decision: str) -> dict:
     """Ops review: keep it, or discard it (its personal content is erased; the fact and
     the dates remain). Discarding twice is harmless; keeping a discarded one is refused."""
-    from chalicelib.services.erasure import erase_inquiry
-
     inquiry = store.get_inquiry(inquiry_id)
     if inquiry is None:
         raise NotFound("No such inquiry.")

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
 from chalicelib.services.inquiries import inquiry_view
+from chalicelib.services.retention import retention_state
+from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
 from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store import tickets as ticket_store
 
 
 def personal_records(customer_number: str) -> dict:
+    # The notice dispatcher's module: the API loads it only for this.
     from chalicelib.services.notices import notices_of
-    from chalicelib.services.suppression import suppression_of
 
     customer = accounts.require_customer(customer_number)
     return {
@@ -30,8 +32,6 @@ def personal_records(customer_number: str) -> dict:
 
 def customer_record(customer_number: str) -> dict:
     """The ops view: the same records, retained data included, with the account status."""
-    from chalicelib.services.retention import retention_state
-
     records = personal_records(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records,
             **retention_state(customer_number)}

@@ -12,9 +12,13 @@ from __future__ import annotations
 import hashlib
 from email.utils import parseaddr
 
+from chalicelib.errors import NotFound
 from chalicelib.observability import count, get_logger
+from chalicelib.services.accounts import require_customer
 from chalicelib.store import suppressions as store
+from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, parse_iso, utc_now
+from chalicelib.store.transact import commit
 
 SUPPRESSING_BOUNCE = "Permanent"  # SES bounceType of a hard bounce; Transient/Undetermined pass
 SUPPRESSED = "RecipientSuppressed"  # the MailRejected code mailer.send raises for such an address
@@ -42,11 +46,6 @@ def suppression_of(address: str | None) -> dict | None:
 def lift_suppression(customer_number: str, reason: str) -> dict:
     """Ops lift a customer's suppression (say, a complaint made by mistake, confirmed with
     them). The record stays; a new bounce or complaint suppresses the address again."""
-    from chalicelib.errors import NotFound
-    from chalicelib.services.accounts import require_customer
-    from chalicelib.store.audit import audit_entry
-    from chalicelib.store.transact import commit
-
     customer = require_customer(customer_number)
     if not store.lift(address_hash(customer.email), iso(utc_now()), reason):
         raise NotFound("Mail to this customer's address is not suppressed.")
