@@ -9,8 +9,10 @@ from chalice import Chalice
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.forms import forms
+from chalicelib.routes.orders import orders
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
+from chalicelib.routes.shop import shop
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
@@ -20,6 +22,8 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
+app.register_blueprint(shop)  # catalog and cart
+app.register_blueprint(orders)
 
 
 @app.lambda_function(name="ops_customer_record")

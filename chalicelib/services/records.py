@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
 from chalicelib.services.inquiries import inquiry_view
+from chalicelib.services.orders import orders_of
 from chalicelib.services.retention import retention_state
 from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
@@ -27,6 +28,7 @@ def personal_records(customer_number: str) -> dict:
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
         "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
+        "orders": orders_of(customer_number),  # financial records: kept after deactivation
     }
 
 
