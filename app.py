@@ -12,6 +12,7 @@ from chalicelib.routes.forms import forms
 from chalicelib.routes.orders import orders
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
+from chalicelib.routes.sensitive import sensitive
 from chalicelib.routes.shop import shop
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
@@ -22,6 +23,7 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
+app.register_blueprint(sensitive)
 app.register_blueprint(shop)  # catalog and cart
 app.register_blueprint(orders)
 
@@ -117,6 +119,16 @@ def ops_lift_suppression(event, context):
 
     return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
                                                                                         e["reason"]))
+
+
+@app.lambda_function(name="ops_reveal_sensitive")
+def ops_reveal_sensitive(event, context):
+    """The only function (with ops_disclose_customer_data) whose role may kms:Decrypt."""
+    from chalicelib.services import sensitive as sensitive_service
+
+    request = getattr(context, "aws_request_id", None)
+    return run_ops("ops_reveal_sensitive", event,
+                   lambda e: sensitive_service.reveal(e["customer_number"], e["item"], e["reason"], request))
 
 
 @app.lambda_function(name="ops_publish_policy")

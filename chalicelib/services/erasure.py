@@ -6,6 +6,7 @@ original values, so nothing can be recovered from them.
 
 from __future__ import annotations
 
+from chalicelib.services.sensitive import destroy_all
 from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store import orders as order_store
 from chalicelib.store import tickets as ticket_store
@@ -25,5 +26,6 @@ def erase_customer_content(customer_number: str, email_key: str) -> dict:
         erase_inquiry(inquiry, "erased")
     tickets = ticket_store.tickets_of(customer_number)
     entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
+    destroy_all(customer_number)  # crypto-shredding: card, IBAN and ID numbers go with their data keys
     order_store.erase_orders_of(customer_number, PLACEHOLDER)  # billing details only: orders are kept
     return {"inquiries": len(inquiries), "tickets": len(tickets), "ticket_entries": entries}

@@ -4,6 +4,9 @@ ops view (which adds retention state)."""
 from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
+from chalicelib.services.identity_documents import identity_document_of
+from chalicelib.services.payment_methods import payment_methods_of
+from chalicelib.services.sensitive import reveals_of
 from chalicelib.services.inquiries import inquiry_view
 from chalicelib.services.orders import orders_of
 from chalicelib.services.retention import retention_state
@@ -28,6 +31,9 @@ def personal_records(customer_number: str) -> dict:
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
         "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
+        "payment_methods": payment_methods_of(customer_number),  # masked
+        "identity_document": identity_document_of(customer_number),  # masked
+        "sensitive_reveals": reveals_of(customer_number),  # each ops_reveal_sensitive: item, reason, at, by
         "orders": orders_of(customer_number),  # financial records: kept after deactivation
     }
 
