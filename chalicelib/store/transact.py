@@ -32,6 +32,11 @@ def _connection() -> Connection:
     return Connection()
 
 
+def client():
+    """The shared botocore DynamoDB client, for the few calls PynamoDB has no model API for."""
+    return _connection().client
+
+
 def commit(writes: list[Write], token: str | None = None) -> None:
     try:
         with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
