@@ -32,6 +32,11 @@ def _connection() -> Connection:
     return Connection()
 
 
+def client():
+    """The shared botocore DynamoDB client, for the few calls PynamoDB has no model API for."""
+    return _connection().client
+
+
 # PynamoDB sends a transaction's parts grouped by kind, in this order, whatever order they
 # were added in; DynamoDB's cancellation reasons follow the order sent.
 SENT_ORDER = ("condition_check", "delete", "save", "update")
@@ -89,8 +94,3 @@ def forget_connections() -> None:
         model._connection = None
     _connection.cache_clear()
 
-
-def dynamodb_client():
-    """The botocore DynamoDB client behind every transaction, for code that calls
-    DynamoDB itself (Powertools' idempotency layer)."""
-    return _connection().client
