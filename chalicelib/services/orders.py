@@ -2,8 +2,8 @@
 
 Checkout turns the caller's cart into an order in one DynamoDB transaction: the order,
 its items, the cart emptied (on condition that it is the cart that was read, so two
-checkouts of one cart cannot both succeed), the audit entry, and a check that the
-account is still active. The order keeps what it was sold with: catalog prices, the
+checkouts of one cart cannot both succeed), the audit entry, and checks that the
+account is still active and the payment method still on file. The order keeps what it was sold with: catalog prices, the
 masked payment method and the billing name, email and address at the time. Then the
 confirmation email goes out (transactional, through the mail pipeline and its log).
 

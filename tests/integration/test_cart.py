@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from chalice.test import Client
@@ -176,3 +177,17 @@ def test_an_expired_cart_is_empty_even_before_its_ttl_deletes_it(client, clean_s
         TableName=f"{clean_stack.table_prefix}carts", Key={"cart_key": {"S": carts.cart_key(token)}},
         UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"S": "2000-01-01T00:00:00.000Z"}})
     assert call(client, "GET", "/cart", headers={"Cookie": cookie}).json["items"] == []
+
+
+def test_looking_at_a_cart_slides_its_expiry_at_most_once_a_day(client, clean_stack):
+    cookie = cookie_attributes(put_item(client, "vps-small"))[0]
+    key = {"cart_key": {"S": carts.cart_key(cookie.split("=", 1)[1])}}
+    table, soon = f"{clean_stack.table_prefix}carts", int(time.time()) + 3600
+    assert "Set-Cookie" not in call(client, "GET", "/cart", headers={"Cookie": cookie}).headers  # touched today
+    clean_stack.dynamodb().update_item(
+        TableName=table, Key=key, UpdateExpression="SET updated_at = :then, expires_ttl = :soon",
+        ExpressionAttributeValues={":then": {"S": "2000-01-01T00:00:00.000Z"}, ":soon": {"N": str(soon)}})
+    response = call(client, "GET", "/cart", headers={"Cookie": cookie})
+    assert response.json["items"] and cookie_attributes(response)[0] == cookie  # the same id, its Max-Age renewed
+    item = clean_stack.dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert int(item["expires_ttl"]["N"]) > soon + 29 * 24 * 3600 and item["updated_at"]["S"] > "2001"
