@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 from typing import NamedTuple
 
+from chalicelib.input_guard import token_shaped
 from chalicelib.settings import get_settings, load_secrets
 from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
@@ -35,7 +36,8 @@ def csrf_token(token: str) -> str:
 
 
 def csrf_matches(token: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(csrf_token(token), presented)
+    # compare_digest raises TypeError on non-ASCII text: the shape is checked first
+    return token_shaped(presented) and hmac.compare_digest(csrf_token(token), presented)
 
 
 def _lifetime() -> timedelta:
@@ -65,7 +67,7 @@ def max_age_seconds() -> int:
 def resolve_session(token: str) -> ActiveSession | None:
     """The live session behind a token, its expiry slid forward at most once per
     `session_refresh_seconds` (so most requests cost one read)."""
-    if not token or len(token) > 128:
+    if not token_shaped(token):
         return None
     session = store.get_session(token_hash(token))
     now = utc_now()
