@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from devstack.openapi import SPEC
 from tests.helpers import PASSWORD, unique_email
 
-MAX_EXAMPLES = 15  # per operation in the fuzzing phase; the coverage phase adds its own boundary cases
+MAX_EXAMPLES = 10  # per operation in the fuzzing phase; the coverage phase adds its own boundary cases
 REQUESTS_SENT: Counter[str] = Counter()
 CONFIG = {
     "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "with-security-parameters": False},
