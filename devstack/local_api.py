@@ -24,9 +24,11 @@ from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer,
 
 from .config import REPO_ROOT
 
-# The status codes the standard library's HTTP server answers by itself, by name.
-SERVER_ERROR_CODES = {400: "validation_error", 404: "not_found", 405: "method_not_allowed",
-                      413: "payload_too_large", 414: "not_found", 431: "validation_error"}
+# What the standard library's HTTP server answers by itself -> (status, the contract's code).
+# An overlong URL is a path parameter of some length: not found, as the contract says.
+SERVER_ERRORS = {HTTPStatus.NOT_IMPLEMENTED: (405, "method_not_allowed"), HTTPStatus.BAD_REQUEST: (400, "validation_error"),
+                 HTTPStatus.REQUEST_URI_TOO_LONG: (404, "not_found"),
+                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (400, "validation_error")}
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -43,8 +45,7 @@ class ContractErrorsHandler(ChaliceRequestHandler):
     def send_error(self, code, message=None, explain=None):
         """The standard library's own errors: an unsupported method (501 there), a bad
         request line, an overlong URL or header."""
-        status = 405 if code == HTTPStatus.NOT_IMPLEMENTED else int(code)
-        name = SERVER_ERROR_CODES.get(status, "bad_request")
+        status, name = SERVER_ERRORS.get(code, (int(code), "bad_request"))
         self.close_connection = True
         self._send_json(status, error_body(name, HTTPStatus(status).phrase + "."))
 
