@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.forms import forms
+from chalicelib.routes.openapi import openapi
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.support import support
@@ -18,7 +19,7 @@ from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
-for blueprint in (forms, account, support, policy, preferences, unsubscribe):
+for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi):
     app.register_blueprint(blueprint)
 
 

@@ -20,6 +20,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.input_guard import check_encodable, check_json_depth
 from chalicelib.settings import get_settings
 from chalicelib.validation import validate
 
@@ -89,10 +90,12 @@ def json_body(request, schema_name: str) -> dict:
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.raw_body or b""
+    check_json_depth(raw)
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, ValueError):
         raise ValidationFailed("The body is not valid JSON.", [{"path": "", "message": "is not valid JSON"}])
+    check_encodable(data)
     return validate(schema_name, data)
 
 

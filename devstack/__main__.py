@@ -1,4 +1,4 @@
-"""python -m devstack run | invoke NAME 'JSON' | outbox [--json]"""
+"""python -m devstack run | invoke NAME 'JSON' | outbox [--json] | openapi"""
 
 from __future__ import annotations
 
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     p_invoke.add_argument("event", nargs="?", default="{}")
     p_outbox = sub.add_parser("outbox", help="email accepted by the local SES stand-in")
     p_outbox.add_argument("--json", action="store_true")
+    sub.add_parser("openapi", help="copy the request schemas into chalicelib/openapi.json")
     args = parser.parse_args(argv)
     if args.command == "run":
         from .run import run
@@ -108,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     if args.command == "invoke":
         return invoke(args.name, args.event)
+    if args.command == "openapi":
+        from .openapi import SPEC, sync
+
+        print(f"devstack: {SPEC} {'updated' if sync() else 'already up to date'}")
+        return 0
     return outbox(args.json)
 
 

@@ -17,6 +17,7 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count
 from chalicelib.services import addresses, sessions
+from chalicelib.services.email_address import normalize_email, with_normalized_email
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
 from chalicelib.settings import get_settings
@@ -88,7 +89,7 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
     return Customer(
         new_customer_number(),
         name=data["name"],
-        email=data["email"].strip(),
+        email=normalize_email(data["email"]),
         phone=data.get("phone"),
         address=data.get("address"),
         password_hash=password_hash,
@@ -187,6 +188,7 @@ def get_profile(customer_number: str) -> dict:
 def update_profile(customer_number: str, changes: dict, request_id: str | None) -> dict:
     """Apply a profile change in one transaction: the customer (version-checked), the
     email claims when the email changes, and the audit entry naming the fields."""
+    changes = with_normalized_email(changes)
     for _ in attempts():
         customer = require_customer(customer_number)
         _refuse_unless_active(customer)

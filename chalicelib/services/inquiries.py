@@ -7,6 +7,7 @@ import uuid
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
+from chalicelib.services.email_address import normalize_email
 from chalicelib.services.erasure import discard_inquiry
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
@@ -18,7 +19,7 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
         "I" + uuid.uuid4().hex,
         customer_number=customer_number,
         name=data["name"],
-        email=data["email"].strip(),
+        email=normalize_email(data["email"]),
         email_key=data["email"].strip().lower(),
         phone=data.get("phone"),
         address=data.get("address"),

@@ -50,3 +50,17 @@ def test_errors_are_json_with_the_contract_shape(api):
 def test_health_and_policy(api):
     assert requests.get(f"{api}/health", timeout=30).json() == {"status": "ok"}
     assert requests.get(f"{api}/policy", timeout=30).json()["version"] == "1"
+
+
+def test_unknown_routes_and_methods_answer_in_the_contract_error_shape(api):
+    def error_code(response):
+        assert response.headers["Content-Type"] == "application/json"
+        assert set(response.json()["error"]) == {"code", "message", "details"}
+        return response.status_code, response.json()["error"]["code"]
+
+    assert error_code(requests.get(f"{api}/no/such/route", timeout=30)) == (404, "not_found")
+    assert error_code(requests.get(f"{api}/nope", headers={"Authorization": "x"}, timeout=30)) == (404, "not_found")
+    assert error_code(requests.delete(f"{api}/health", timeout=30)) == (405, "method_not_allowed")
+    assert error_code(requests.request("TRACE", f"{api}/health", timeout=30)) == (405, "method_not_allowed")
+    long_id = "T" + "0" * 2100
+    assert error_code(requests.get(f"{api}/policy/versions/{long_id}", timeout=30)) == (404, "not_found")
