@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -12,16 +10,13 @@ from chalicelib.errors import (
     AccountDeactivated,
     Conflict,
     NotFound,
-    RateLimited,
     Unauthorized,
 )
 from chalicelib.observability import count
-from chalicelib.services import sessions
+from chalicelib.services import sessions, throttle
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
-from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
-from chalicelib.store import sessions as session_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer, EmailClaim
@@ -98,12 +93,9 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
 
 
 def login(email: str, password: str) -> LoggedIn:
-    throttle_key = hashlib.sha256(email_key(email).encode()).hexdigest()
-    _refuse_if_throttled(throttle_key)
     claim = customer_store.get_email_claim(email_key(email))
     customer = customer_store.get_customer(claim.customer_number) if claim else None
-    if not password_matches(customer, password):
-        session_store.record_login_failure(throttle_key, int(time.time()), get_settings().login_window_seconds)
+    if not throttle.checked_password(email, lambda: password_matches(customer, password)):
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
     if customer.status != "active":
@@ -115,15 +107,6 @@ def login(email: str, password: str) -> LoggedIn:
         raise AccountDeactivated("This account has been deactivated.") from None
     count("login")
     return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
-
-
-def _refuse_if_throttled(throttle_key: str) -> None:
-    settings = get_settings()
-    throttle = session_store.get_throttle(throttle_key)
-    window_open = throttle and throttle.window_start > time.time() - settings.login_window_seconds
-    if window_open and throttle.failures >= settings.login_max_failures:
-        count("login_throttled")
-        raise RateLimited("Too many failed attempts for this account; try again later.")
 
 
 def password_matches(customer: Customer | None, password: str) -> bool:
