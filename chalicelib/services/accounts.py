@@ -39,6 +39,10 @@ def _hasher():
     return PasswordHasher()  # argon2id with the library's current recommended cost
 
 
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
 def email_key(email: str) -> str:
     return email.strip().lower()
 
@@ -50,7 +54,7 @@ def new_customer_number() -> str:
 def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
     """Create the account, its email claim, its audit entry and its first session in one
     transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
-    password_hash = _hasher().hash(data["password"])
+    password_hash = hash_password(data["password"])
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
@@ -68,6 +72,7 @@ def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # the random customer number was taken: draw another
         count("signup")
+        _email_ownership().send_verification(customer.customer_number, customer.email)
         return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
     raise Conflict("Could not allocate a customer number; please retry.")
 
@@ -153,6 +158,7 @@ def profile(customer: Customer) -> dict:
         "customer_number": customer.customer_number,
         "name": customer.name,
         "email": customer.email,
+        "email_verified": bool(customer.email_verified_at),
         "phone": customer.phone,
         "address": as_plain(customer.address),
         "status": customer.status,
@@ -181,6 +187,9 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
                 raise Conflict("An account with this email address already exists.") from None
             continue  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
+        if _email_key_changed(customer, changed):
+            _email_ownership().email_changed(customer.customer_number, customer.email, changed["email"])
+            changed["email_verified"] = False
         return {**profile(customer), **changed}
     raise Conflict("The account changed while it was being updated; please retry.")
 
@@ -190,8 +199,21 @@ def _refuse_unless_active(customer: Customer) -> None:
         raise AccountDeactivated("This account has been deactivated.")
 
 
+def _email_ownership():
+    """Imported when used: email_ownership sends mail, and the mailer imports this module."""
+    from chalicelib.services import email_ownership
+
+    return email_ownership
+
+
+def _email_key_changed(customer: Customer, changed: dict) -> bool:
+    return email_key(changed.get("email", customer.email)) != email_key(customer.email)
+
+
 def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> list:
     actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
+    if _email_key_changed(customer, changed):
+        actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet
     actions.append(Customer.updated_at.set(iso(utc_now())))
     writes = [customer_store.save_customer_changes(customer, actions)]
     old_key, new_key = email_key(customer.email), email_key(changed.get("email", customer.email))
