@@ -12,6 +12,7 @@ from chalicelib.routes.forms import forms
 from chalicelib.routes.openapi import openapi
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
+from chalicelib.routes.recovery import recovery
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
@@ -21,6 +22,7 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi):
     app.register_blueprint(blueprint)
+app.register_blueprint(recovery)
 
 
 @app.lambda_function(name="ops_customer_record")

@@ -43,7 +43,10 @@ CHALICE_ERROR_CODES = {
 
 
 def error_response(error: PledgeError) -> Response:
-    return Response(body=error.to_dict(), status_code=error.status, headers=dict(JSON_HEADERS))
+    headers = dict(JSON_HEADERS)
+    if getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(body=error.to_dict(), status_code=error.status, headers=headers)
 
 
 def json_response(body, status_code: int = 200, headers: dict | None = None) -> Response:

@@ -75,9 +75,9 @@ def merge_template(stage: str) -> dict:
     resources.update(platform.api_overrides(config.api_name))
     resources.update(platform.gateway_responses())
     resources.update(platform.per_address_limit(stage))
-    secrets_parameter = config.environment["PLEDGE_SECRETS_PARAMETER"]
+    secrets_prefix = config.environment["PLEDGE_SECRETS_PREFIX"]
     for function in functions:
-        resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_parameter))
+        resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_prefix))
         resources.update(platform.function_overrides(stage, function, config.log_retention_days))
     return template
 

@@ -4,7 +4,7 @@ the local stack.
 While a test runs an app function through the Chalice test client (HTTP requests are
 the `api_handler` function; `lambda_.invoke(name)` is `name`; `running(name)` marks
 others, e.g. a scheduled function's handler called directly), every DynamoDB call
-PynamoDB makes and every email handed to SES is checked against that function's entry.
+PynamoDB makes, every email handed to SES and every secret document read is checked against that function's entry.
 A call its deployed role would not allow fails the test at teardown (the app may catch
 the error a real AccessDenied would raise, so raising here could hide it). Calls made
 outside a function (tests calling services directly) are not checked.
@@ -66,6 +66,11 @@ def check_dynamodb(operation: str, kwargs: dict) -> None:
         check(function, f"{operation} ({verb}) on table {suffix}", verb in tables.get(suffix, []))
 
 
+def check_secret(name: str) -> None:
+    if _running:
+        check(_running[-1], f"reads the {name} secret", name in access().get(_running[-1], {}).get("secrets", []))
+
+
 def check_mail() -> None:
     if _running:
         check(_running[-1], "sends email", bool(access().get(_running[-1], {}).get("mail")))
@@ -94,9 +99,10 @@ def iam_guard(monkeypatch):
     from chalice.test import TestHTTPClient, TestLambdaClient
     from pynamodb.connection.base import Connection
 
+    from chalicelib import settings
     from chalicelib.services import mailer
 
-    dispatch, send_raw = Connection.dispatch, mailer.send_raw
+    dispatch, send_raw, read_secret = Connection.dispatch, mailer.send_raw, settings._read_secret
 
     def guarded_dispatch(self, operation, kwargs):
         check_dynamodb(operation, kwargs)
@@ -106,7 +112,13 @@ def iam_guard(monkeypatch):
         check_mail()
         return send_raw(*args, **kwargs)
 
+    def guarded_read_secret(name):
+        check_secret(name)
+        return read_secret(name)
+
+    guarded_read_secret.cache_clear = read_secret.cache_clear  # reset_settings() calls it
     monkeypatch.setattr(Connection, "dispatch", guarded_dispatch)
+    monkeypatch.setattr(settings, "_read_secret", guarded_read_secret)
     monkeypatch.setattr(mailer, "send_raw", guarded_send_raw)
     monkeypatch.setattr(TestHTTPClient, "request", _as_function(lambda args: "api_handler", TestHTTPClient.request))
     monkeypatch.setattr(TestLambdaClient, "invoke", _as_function(lambda args: args[0], TestLambdaClient.invoke))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -12,18 +10,15 @@ from chalicelib.errors import (
     AccountDeactivated,
     Conflict,
     NotFound,
-    RateLimited,
     Unauthorized,
 )
 from chalicelib.observability import count
-from chalicelib.services import addresses, sessions
+from chalicelib.services import addresses, sessions, throttle
 from chalicelib.services.email_address import normalize_email, with_normalized_email
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
-from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import profile_revisions
-from chalicelib.store import sessions as session_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer, EmailClaim
@@ -46,6 +41,10 @@ def _hasher():
     return PasswordHasher()  # argon2id with the library's current recommended cost
 
 
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
 def email_key(email: str) -> str:
     return email.strip().lower()
 
@@ -57,7 +56,7 @@ def new_customer_number() -> str:
 def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
     """Create the account, its email claim, its audit entry and its first session in one
     transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
-    password_hash = _hasher().hash(data["password"])
+    password_hash = hash_password(data["password"])
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
@@ -76,6 +75,7 @@ def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # the random customer number was taken: draw another
         count("signup")
+        _email_ownership().send_verification(customer.customer_number, customer.email)
         return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
     raise Conflict("Could not allocate a customer number; please retry.")
 
@@ -101,12 +101,9 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
 
 
 def login(email: str, password: str) -> LoggedIn:
-    throttle_key = hashlib.sha256(email_key(email).encode()).hexdigest()
-    _refuse_if_throttled(throttle_key)
     claim = customer_store.get_email_claim(email_key(email))
     customer = customer_store.get_customer(claim.customer_number) if claim else None
-    if not password_matches(customer, password):
-        session_store.record_login_failure(throttle_key, int(time.time()), get_settings().login_window_seconds)
+    if not throttle.checked_password(email, lambda: password_matches(customer, password)):
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
     if customer.status != "active":
@@ -118,15 +115,6 @@ def login(email: str, password: str) -> LoggedIn:
         raise AccountDeactivated("This account has been deactivated.") from None
     count("login")
     return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
-
-
-def _refuse_if_throttled(throttle_key: str) -> None:
-    settings = get_settings()
-    throttle = session_store.get_throttle(throttle_key)
-    window_open = throttle and throttle.window_start > time.time() - settings.login_window_seconds
-    if window_open and throttle.failures >= settings.login_max_failures:
-        count("login_throttled")
-        raise RateLimited("Too many failed attempts for this account; try again later.")
 
 
 def password_matches(customer: Customer | None, password: str) -> bool:
@@ -173,6 +161,7 @@ def profile(customer: Customer) -> dict:
         "customer_number": customer.customer_number,
         "name": customer.name,
         "email": customer.email,
+        "email_verified": bool(customer.email_verified_at),
         "phone": customer.phone,
         "address": as_plain(customer.address),
         "status": customer.status,
@@ -202,6 +191,9 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
                 raise Conflict("An account with this email address already exists.") from None
             continue  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
+        if _email_key_changed(customer, changed):
+            _email_ownership().email_changed(customer.customer_number, customer.email, changed["email"])
+            changed["email_verified"] = False
         return {**profile(customer), **changed}
     raise Conflict("The account changed while it was being updated; please retry.")
 
@@ -211,9 +203,22 @@ def _refuse_unless_active(customer: Customer) -> None:
         raise AccountDeactivated("This account has been deactivated.")
 
 
+def _email_ownership():
+    """Imported when used: email_ownership sends mail, and the mailer imports this module."""
+    from chalicelib.services import email_ownership
+
+    return email_ownership
+
+
+def _email_key_changed(customer: Customer, changed: dict) -> bool:
+    return email_key(changed.get("email", customer.email)) != email_key(customer.email)
+
+
 def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> list:
     actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
     now = iso(utc_now())
+    if _email_key_changed(customer, changed):
+        actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet
     actions.append(Customer.updated_at.set(now))
     number = customer.customer_number
     writes = [customer_store.save_customer_changes(customer, actions)]

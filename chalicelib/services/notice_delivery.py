@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
 from chalicelib.services.policy import effective_moment
 from chalicelib.settings import get_settings
@@ -45,7 +46,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | deferred | rejected | unconfirmed | skipped
+    status: str  # sent | deferred | failed | rejected | unconfirmed | skipped
     fields: dict = field(default_factory=dict)
     records: list = field(default_factory=list)  # writes to commit with the notice's own record
 
@@ -107,11 +108,14 @@ class Courier:
     def deliver(self, job: Job) -> None:
         if not self._claim(job):
             return  # notified already, or being notified by someone else
-        customer = job.customer or customer_store.get_customer(job.customer_number)
-        if customer is None or customer.status == "anonymized":
-            outcome = Outcome("skipped")
-        else:
-            outcome = self._send(job, customer)
+        try:
+            customer = job.customer or customer_store.get_customer(job.customer_number)
+            if customer is None or customer.status == "anonymized":
+                outcome = Outcome("skipped")
+            else:
+                outcome = self._send(job, customer)
+        except Exception as error:  # one customer's bad record must not stop the run for everyone
+            outcome = self._failed(job, error)
         settled = notice_store.settle(job.version.version, job.customer_number, self.run.id,
                                       outcome.status, **outcome.fields)
         self._unrecorded = [settled] + outcome.records
@@ -136,6 +140,17 @@ class Courier:
             return False
         self._unrecorded = []
         return True
+
+    def _failed(self, job: Job, error: Exception) -> Outcome:
+        """Recorded against the customer's notice (open: activation waits for it; retried
+        after the backoff, so it goes out once the record is fixed), counted and logged by
+        customer number and error type only: the error's text may quote the email."""
+        count("PolicyNoticeFailed")
+        get_logger().error("policy notice failed for one customer; the run goes on",
+                           extra={"version": job.version.version, "customer_number": job.customer_number,
+                                  "error_type": type(error).__name__})
+        return Outcome("failed", {"error": f"unexpected:{type(error).__name__}",
+                                  "retry_at": iso(self.run.clock() + _backoff(job))})
 
     def _send(self, job: Job, customer) -> Outcome:
         try:

@@ -21,7 +21,7 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.observability import count
-from chalicelib.services import accounts, addresses, sessions
+from chalicelib.services import accounts, addresses, sessions, throttle
 from chalicelib.services.erasure import PLACEHOLDER, erase_customer_content
 from chalicelib.services.retry import retry_on_conflict
 from chalicelib.settings import get_settings
@@ -39,7 +39,7 @@ ANONYMIZED_NAME = "[anonymized]"
 
 def deactivate_by_customer(customer_number: str, password: str, reason: str | None, request_id: str | None) -> dict:
     customer = accounts.require_customer(customer_number)
-    if not accounts.password_matches(customer, password):
+    if not throttle.checked_password(customer.email, lambda: accounts.password_matches(customer, password)):
         raise Forbidden("The password is incorrect.")
     return deactivate_customer(customer_number, "customer", reason, request_id)
 

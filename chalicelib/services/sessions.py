@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from chalicelib.input_guard import token_shaped
-from chalicelib.settings import get_settings, load_secrets
+from chalicelib.settings import get_settings, load_secret
 from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.sessions import Session
@@ -29,7 +29,7 @@ class ActiveSession(NamedTuple):
 
 
 def _pepper() -> bytes:
-    return load_secrets()["session_pepper"].encode()
+    return load_secret("session")["key"].encode()
 
 
 def token_hash(token: str) -> str:

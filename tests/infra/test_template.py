@@ -178,8 +178,16 @@ def test_mail_and_secrets_only_where_function_access_says(template, functions, c
         if "Mail" in sids:
             assert sids["Mail"]["Condition"] == {"StringEquals": {"ses:FromAddress": config.environment["PLEDGE_MAIL_FROM"]}}
         if "Secrets" in sids:
-            assert sids["Secrets"]["Resource"]["Fn::Sub"].endswith(
-                ":parameter" + config.environment["PLEDGE_SECRETS_PARAMETER"])
+            prefix = ":parameter" + config.environment["PLEDGE_SECRETS_PREFIX"] + "/"
+            names = [r["Fn::Sub"].split(prefix, 1)[1] for r in sids["Secrets"]["Resource"]]
+            assert names == access[function.name]["secrets"], function.name
+
+
+def test_only_the_api_can_read_the_session_pepper(template, functions):
+    for function in functions:
+        secrets = next((s for s in policy_statements_of(template, function) if s["Sid"] == "Secrets"), None)
+        reads_session = secrets is not None and any(r["Fn::Sub"].endswith("/session") for r in secrets["Resource"])
+        assert reads_session == (function.name == "api_handler"), function.name
 
 
 # --- functions, schedules, logs -------------------------------------------------------
