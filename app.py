@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
+from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
@@ -20,6 +21,7 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
+app.register_blueprint(disclosures)
 
 
 @app.lambda_function(name="ops_customer_record")
@@ -97,6 +99,14 @@ def ops_set_preferences(event, context):
         event,
         lambda e: {"topics": preferences_service.change_topics(e["customer_number"], e["topics"], "ops", None)},
     )
+
+
+@app.lambda_function(name="ops_disclose_customer_data")
+def ops_disclose_customer_data(event, context):
+    from chalicelib.services import disclosures as disclosure_service
+
+    return run_ops("ops_disclose_customer_data", event,
+                   lambda e: disclosure_service.disclose(e, getattr(context, "aws_request_id", None)))
 
 
 @app.lambda_function(name="record_mail_suppressions")

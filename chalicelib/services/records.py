@@ -4,6 +4,7 @@ ops view (which adds retention state)."""
 from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
+from chalicelib.services.disclosures import disclosures_view
 from chalicelib.services.inquiries import inquiry_view
 from chalicelib.services.retention import retention_state
 from chalicelib.services.suppression import suppression_of
@@ -26,6 +27,7 @@ def personal_records(customer_number: str) -> dict:
         "audit_trail": [_audit_view(e) for e in audit_store.entries_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
+        "disclosures": disclosures_view(customer_number),  # permissions granted and every disclosure made
         "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
     }
 
