@@ -12,6 +12,7 @@ from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
+from chalicelib.routes.sensitive import sensitive
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
@@ -22,6 +23,7 @@ app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
 app.register_blueprint(disclosures)
+app.register_blueprint(sensitive)
 
 
 @app.lambda_function(name="ops_customer_record")
@@ -123,6 +125,16 @@ def ops_lift_suppression(event, context):
 
     return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
                                                                                         e["reason"]))
+
+
+@app.lambda_function(name="ops_reveal_sensitive")
+def ops_reveal_sensitive(event, context):
+    """The only function (with ops_disclose_customer_data) whose role may kms:Decrypt."""
+    from chalicelib.services import sensitive as sensitive_service
+
+    request = getattr(context, "aws_request_id", None)
+    return run_ops("ops_reveal_sensitive", event,
+                   lambda e: sensitive_service.reveal(e["customer_number"], e["item"], e["reason"], request))
 
 
 @app.lambda_function(name="ops_publish_policy")

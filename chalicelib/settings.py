@@ -54,6 +54,7 @@ class Settings(NamedTuple):
     notice_dispatch_margin_seconds: float = 30.0
     notice_sweep_minutes: int = 60
     max_body_bytes: int = 65536
+    kms_key_id: str = ""  # the key that wraps the data keys of card, IBAN and ID numbers
 
     @property
     def is_local(self) -> bool:
@@ -88,6 +89,7 @@ def get_settings() -> Settings:
         notice_dispatch_workers=max(1, _env_int("PLEDGE_NOTICE_DISPATCH_WORKERS", 8)),
         notice_dispatch_margin_seconds=_env_float("PLEDGE_NOTICE_DISPATCH_MARGIN_SECONDS", 30.0),
         notice_sweep_minutes=max(1, _env_int("PLEDGE_NOTICE_SWEEP_MINUTES", 60)),
+        kms_key_id=_env("PLEDGE_KMS_KEY_ID", ""),
     )
 
 

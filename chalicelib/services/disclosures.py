@@ -16,11 +16,13 @@ import re
 import uuid
 from datetime import datetime
 
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.envelope import UnsealFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.observability import count
-from chalicelib.services import accounts
+from chalicelib.services import accounts, sensitive
 from chalicelib.store import disclosures as store
 from chalicelib.store import policy as policy_store
+from chalicelib.store import sensitive as sensitive_store
 from chalicelib.store.base import as_plain, iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.disclosures import Disclosure, DisclosurePermission
@@ -202,9 +204,17 @@ def orders_for_disclosure(customer: Customer) -> list:
 
 
 def identity_document_for_disclosure(customer: Customer) -> dict | None:
-    """The identity document (type, country, number decrypted through KMS), or None
-    when none is on file. Wired to issue 12's store when it lands."""
-    return None
+    """The identity document with its number opened through KMS (this function's role
+    may kms:Decrypt), or None when none is on file. One that does not open for this
+    customer is refused: nothing is disclosed and nothing recorded."""
+    item = sensitive_store.get(customer.customer_number, sensitive_store.IDENTITY_DOCUMENT)
+    if item is None:
+        return None
+    try:
+        number = sensitive.open_item(item)
+    except UnsealFailed:
+        raise Conflict("The stored identity document does not open for this customer.") from None
+    return {"type": item.kind, "country": item.country, "number": number}
 
 
 READERS = {

@@ -7,6 +7,7 @@ original values, so nothing can be recovered from them.
 from __future__ import annotations
 
 from chalicelib.services.disclosures import erase_disclosure_text
+from chalicelib.services.sensitive import destroy_all
 from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.base import iso, utc_now
@@ -26,4 +27,5 @@ def erase_customer_content(customer_number: str, email_key: str) -> dict:
     tickets = ticket_store.tickets_of(customer_number)
     entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
     erase_disclosure_text(customer_number, PLACEHOLDER)  # purposes go; recipients and dates stay as proof
+    destroy_all(customer_number)  # crypto-shredding: card, IBAN and ID numbers go with their data keys
     return {"inquiries": len(inquiries), "tickets": len(tickets), "ticket_entries": entries}

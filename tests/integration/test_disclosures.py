@@ -138,6 +138,21 @@ def test_disclosure_with_a_permission_ignores_the_recipients_letter_case(client)
     assert export["disclosures"]["permissions"][0]["permission_id"] == permission["permission_id"]
 
 
+def test_the_identity_document_is_disclosed_decrypted_only_with_a_basis(client):
+    account = customer(client)
+    document = {"type": "passport", "country": "NL", "number": "NXR4-81Q29"}
+    assert call(client, "PUT", "/account/identity-document", document, account=account).status_code == 200
+    assert disclose(client, account, categories=["identity_document"])["error"]["code"] == "forbidden"
+    grant(client, account, recipient="Domain Registry", categories=["contact", "identity_document"])
+    result = disclose(client, account, recipient="domain registry", categories=["identity_document"])
+    assert result["data"] == {"identity_document": document}
+    assert listed(client, account)["disclosures"][0]["categories"] == ["identity_document"]
+    call(client, "DELETE", "/account/identity-document", account=account)
+    after = disclose(client, account, recipient="Domain Registry", categories=["identity_document"])
+    assert after["data"] == {"identity_document": None}  # none on file: the (empty) disclosure is still recorded
+    assert len(listed(client, account)["disclosures"]) == 2
+
+
 def test_refusals_record_nothing(client):
     account = customer(client)
     refused = [disclose(client, account)]  # no permission at all
