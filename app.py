@@ -10,9 +10,11 @@ from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
+from chalicelib.routes.orders import orders
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.sensitive import sensitive
+from chalicelib.routes.shop import shop
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
@@ -24,6 +26,8 @@ for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
 app.register_blueprint(disclosures)
 app.register_blueprint(sensitive)
+app.register_blueprint(shop)  # catalog and cart
+app.register_blueprint(orders)
 
 
 @app.lambda_function(name="ops_customer_record")

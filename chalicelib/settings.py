@@ -49,6 +49,8 @@ class Settings(NamedTuple):
     notice_period_days: int = 30
     retention_days: int = 2555
     legal_bases: tuple[str, ...] = ("legal_obligation", "dispute_resolution", "agreement_enforcement")
+    # Records kept on a basis of their own, beside the account's: orders are bookkeeping records.
+    record_legal_bases: tuple[tuple[str, str], ...] = (("orders", "bookkeeping_law"),)
     ses_max_send_rate: float = 14.0
     notice_dispatch_workers: int = 8
     notice_dispatch_margin_seconds: float = 30.0

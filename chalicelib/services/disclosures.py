@@ -20,6 +20,7 @@ from chalicelib.envelope import UnsealFailed
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.observability import count
 from chalicelib.services import accounts, sensitive
+from chalicelib.services.orders import orders_of
 from chalicelib.store import disclosures as store
 from chalicelib.store import policy as policy_store
 from chalicelib.store import sensitive as sensitive_store
@@ -197,13 +198,11 @@ def _address(customer: Customer) -> dict | None:
     return as_plain(customer.address)
 
 
-def orders_for_disclosure(customer: Customer) -> list:
-    """The customer's orders as disclosed. No order store exists on this branch yet
-    (issue 13): wire it here when it lands."""
-    return []
+def _orders(customer: Customer) -> list[dict]:
+    return orders_of(customer.customer_number)  # as the customer sees them, newest first
 
 
-def identity_document_for_disclosure(customer: Customer) -> dict | None:
+def _identity_document(customer: Customer) -> dict | None:
     """The identity document with its number opened through KMS (this function's role
     may kms:Decrypt), or None when none is on file. One that does not open for this
     customer is refused: nothing is disclosed and nothing recorded."""
@@ -220,6 +219,6 @@ def identity_document_for_disclosure(customer: Customer) -> dict | None:
 READERS = {
     "contact": _contact,
     "address": _address,
-    "orders": orders_for_disclosure,
-    "identity_document": identity_document_for_disclosure,
+    "orders": _orders,
+    "identity_document": _identity_document,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from chalicelib.services.disclosures import erase_disclosure_text
 from chalicelib.services.sensitive import destroy_all
 from chalicelib.store import inquiries as inquiry_store
+from chalicelib.store import orders as order_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.base import iso, utc_now
 
@@ -28,4 +29,5 @@ def erase_customer_content(customer_number: str, email_key: str) -> dict:
     entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
     erase_disclosure_text(customer_number, PLACEHOLDER)  # purposes go; recipients and dates stay as proof
     destroy_all(customer_number)  # crypto-shredding: card, IBAN and ID numbers go with their data keys
+    order_store.erase_orders_of(customer_number, PLACEHOLDER)  # billing details only: orders are kept
     return {"inquiries": len(inquiries), "tickets": len(tickets), "ticket_entries": entries}

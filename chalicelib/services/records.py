@@ -9,6 +9,7 @@ from chalicelib.services.identity_documents import identity_document_of
 from chalicelib.services.payment_methods import payment_methods_of
 from chalicelib.services.sensitive import reveals_of
 from chalicelib.services.inquiries import inquiry_view
+from chalicelib.services.orders import orders_of
 from chalicelib.services.retention import retention_state
 from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
@@ -35,6 +36,7 @@ def personal_records(customer_number: str) -> dict:
         "payment_methods": payment_methods_of(customer_number),  # masked
         "identity_document": identity_document_of(customer_number),  # masked
         "sensitive_reveals": reveals_of(customer_number),  # each ops_reveal_sensitive: item, reason, at, by
+        "orders": orders_of(customer_number),  # financial records: kept after deactivation
     }
 
 

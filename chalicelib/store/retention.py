@@ -3,7 +3,7 @@ holds. Neither table has a TTL: these are records the policy promises to keep.""
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute
 
 from chalicelib.store.base import PledgeModel
 from chalicelib.store.transact import Write
@@ -19,6 +19,7 @@ class RetentionRecord(PledgeModel):
     initiated_by = UnicodeAttribute()  # "customer" | "ops"
     reason = UnicodeAttribute(null=True)
     legal_bases = ListAttribute(of=UnicodeAttribute)
+    record_bases = MapAttribute(null=True)  # kind of record -> its own basis (orders: bookkeeping_law)
     deactivated_at = UnicodeAttribute()
     review_at = UnicodeAttribute()
     anonymized_at = UnicodeAttribute(null=True)

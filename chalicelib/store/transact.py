@@ -69,3 +69,9 @@ def forget_connections() -> None:
     for model in MODELS:
         model._connection = None
     _connection.cache_clear()
+
+
+def dynamodb_client():
+    """The botocore DynamoDB client behind every transaction, for code that calls
+    DynamoDB itself (Powertools' idempotency layer)."""
+    return _connection().client

@@ -153,6 +153,23 @@ def test_the_identity_document_is_disclosed_decrypted_only_with_a_basis(client):
     assert len(listed(client, account)["disclosures"]) == 2
 
 
+def test_orders_are_disclosed_as_the_customer_sees_them(client):
+    account = customer(client)
+    card = {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": utc_now().year + 2, "cvc": "123",
+            "holder_name": "Wim Whois"}
+    method = call(client, "POST", "/account/payment-methods", {"type": "card", "card": card}, account=account).json
+    cart = call(client, "PUT", "/cart/items/vps-small", {"billing_cycle": "monthly", "quantity": 1})
+    cookies = f"{account.cookie}; {cart.headers['Set-Cookie'].split(';', 1)[0]}"
+    placed = call(client, "POST", "/orders", {"payment_method_id": method["payment_method_id"]}, account=account,
+                  headers={"Cookie": cookies, "Idempotency-Key": "disclosure-test-1"})
+    assert placed.status_code == 201, placed.body
+    grant(client, account, recipient="Accountant B.V.", categories=["orders"])
+    result = disclose(client, account, recipient="accountant b.v.", categories=["orders"])
+    [order] = result["data"]["orders"]
+    assert order["order_id"] == placed.json["order_id"] and order["total"] == placed.json["total"]
+    assert "4242 4242 4242 4242" not in str(result) and "4242424242424242" not in str(result)
+
+
 def test_refusals_record_nothing(client):
     account = customer(client)
     refused = [disclose(client, account)]  # no permission at all
