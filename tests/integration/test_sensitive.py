@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import quote
 
 import pytest
 from chalice.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import app
 from chalicelib import envelope
@@ -255,3 +258,33 @@ def test_nothing_readable_is_stored(client, clean_stack):
     for secret in ("5105105105105100", "5105 1051 0510 5100", "8642", "DE89370400440532013000", "QZ7Y3K9W1"):
         assert secret not in text, secret
     assert "5100" in text and "3000" in text  # the last four are kept, so the scan did see the items
+
+
+text_or_other = st.text(max_size=40) | st.integers() | st.floats(allow_nan=False) | st.none() | st.booleans()
+card_fields = st.fixed_dictionaries({}, optional={k: text_or_other for k in ("number", "exp_month", "exp_year", "cvc",
+                                                                             "holder_name")})
+bodies = st.fixed_dictionaries({}, optional={"type": st.sampled_from(["card", "bank_account", "other"]),
+                                             "card": card_fields | text_or_other,
+                                             "bank_account": st.fixed_dictionaries({}, optional={
+                                                 "iban": text_or_other, "holder_name": text_or_other})})
+
+
+@pytest.fixture(scope="module")
+def client_and_account(local_stack):
+    local_stack.clean()
+    with Client(app, stage_name="local") as test_client:
+        yield test_client, signup(test_client)
+    local_stack.clean()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies, document=st.dictionaries(st.sampled_from(["type", "country", "number"]), text_or_other),
+       item=st.text(max_size=80))
+def test_no_input_gets_a_server_error(client_and_account, body, document, item):
+    client, account = client_and_account
+    responses = [call(client, "POST", "/account/payment-methods", body, account=account),
+                 call(client, "PUT", "/account/identity-document", document, account=account),
+                 call(client, "DELETE", "/account/payment-methods/" + quote(item.encode("utf-8", "surrogatepass"),
+                                                                          safe=""), account=account)]
+    for response in responses:
+        assert response.status_code < 500, response.body
