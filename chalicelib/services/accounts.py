@@ -16,11 +16,12 @@ from chalicelib.errors import (
     Unauthorized,
 )
 from chalicelib.observability import count
-from chalicelib.services import sessions
+from chalicelib.services import addresses, sessions
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
+from chalicelib.store import profile_revisions
 from chalicelib.store import sessions as session_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
@@ -64,6 +65,7 @@ def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
             put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
             session_write,
             audit_entry(customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id),
+            addresses.first_address(customer.customer_number, email_key(data["email"]), customer.created_at),
         ]
         writes += extra_writes(customer) if extra_writes else []
         try:
@@ -209,11 +211,16 @@ def _refuse_unless_active(customer: Customer) -> None:
 
 def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> list:
     actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
-    actions.append(Customer.updated_at.set(iso(utc_now())))
+    now = iso(utc_now())
+    actions.append(Customer.updated_at.set(now))
+    number = customer.customer_number
     writes = [customer_store.save_customer_changes(customer, actions)]
     old_key, new_key = email_key(customer.email), email_key(changed.get("email", customer.email))
     if new_key != old_key:
-        writes.append(put_new(EmailClaim(new_key, customer_number=customer.customer_number)))
-        writes.append(customer_store.release_email_claim(old_key, customer.customer_number))
-    writes.append(audit_entry(customer.customer_number, "profile_updated", "customer", list(changed), request_id=request_id))
+        writes.append(put_new(EmailClaim(new_key, customer_number=number)))
+        writes.append(customer_store.release_email_claim(old_key, number))
+        writes += addresses.address_change(number, old_key, new_key, customer.created_at, now)
+    writes.append(audit_entry(number, "profile_updated", "customer", list(changed), request_id=request_id))
+    if customer.holds_in_force:  # a hold preserves what the data was
+        writes.append(profile_revisions.preserve_previous(number, {f: getattr(customer, f) for f in changed}, now))
     return writes

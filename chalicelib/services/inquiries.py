@@ -7,7 +7,7 @@ import uuid
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
-from chalicelib.services.erasure import erase_inquiry
+from chalicelib.services.erasure import discard_inquiry
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.inquiries import Inquiry
@@ -69,13 +69,14 @@ def inquiry_view(inquiry: Inquiry) -> dict:
 
 def review_inquiry(inquiry_id: str, decision: str) -> dict:
     """Ops review: keep it, or discard it (its personal content is erased; the fact and
-    the dates remain). Discarding twice is harmless; keeping a discarded one is refused."""
+    the dates remain). Discarding twice is harmless; keeping a discarded one is refused;
+    discarding the inquiry of a customer under a legal hold is refused."""
     inquiry = store.get_inquiry(inquiry_id)
     if inquiry is None:
         raise NotFound("No such inquiry.")
     if decision == "discard":
         if inquiry.status != "discarded":
-            erase_inquiry(inquiry, "discarded")
+            discard_inquiry(inquiry)
     elif not store.mark_reviewed(inquiry, "kept", iso(utc_now())):
         raise Conflict("This inquiry was discarded; its content no longer exists.")
     count(f"inquiry_{decision}")

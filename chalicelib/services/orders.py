@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from chalicelib.errors import AccountDeactivated, Conflict, NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services import accounts, carts, catalog, mailer
+from chalicelib.services import accounts, carts, catalog, identity_documents, mailer, payment_methods
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
 from chalicelib.store import customers as customer_store
@@ -65,14 +65,17 @@ def _checkout(customer_number: str, cart_token: str | None, body: dict, request_
     if not lines:
         raise Conflict("The cart is empty.")
     _check_requirements(customer_number, lines)
-    payment = _masked_payment(customer_number, body["payment_method_id"])
+    payment = payment_methods.masked(customer_number, body["payment_method_id"])  # NotFound: not the caller's
     order, items = _new_order(customer, lines, body, payment)
+    writes = [put_new(order), *[put_new(item) for item in items], cart_store.empty_cart(cart, utc_now()),
+              audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
+              customer_store.still_active(customer_number),
+              store.payment_method_on_file(customer_number, body["payment_method_id"])]
     try:
-        commit([put_new(order), *[put_new(item) for item in items],
-                cart_store.empty_cart(cart, utc_now()),
-                audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
-                customer_store.still_active(customer_number)])
-    except WriteConflict:
+        commit(writes)
+    except WriteConflict as conflict:
+        if conflict.failed == [len(writes) - 1]:
+            raise NotFound("No such payment method.") from None  # deleted meanwhile
         raise Conflict("The cart or the account changed while the order was being placed; "
                        "review the cart and try again.") from None
     count("order_placed")
@@ -82,22 +85,9 @@ def _checkout(customer_number: str, cart_token: str | None, body: dict, request_
 
 def _check_requirements(customer_number: str, lines: list[carts.PricedLine]) -> None:
     needing = [line.product.sku for line in lines if IDENTITY_DOCUMENT in line.product.requires]
-    if needing and not _has_identity_document(customer_number):
+    if needing and identity_documents.identity_document_of(customer_number) is None:
         raise Conflict("An identity document must be on file to order this.", [
             {"path": IDENTITY_DOCUMENT, "message": "is required by " + ", ".join(needing)}])
-
-
-def _has_identity_document(customer_number: str) -> bool:
-    from chalicelib.services import identity_documents
-
-    return identity_documents.identity_document_of(customer_number) is not None
-
-
-def _masked_payment(customer_number: str, payment_method_id: str) -> dict:
-    """{"type", "brand", "last4"}; NotFound for another customer's, a deleted or an unknown one."""
-    from chalicelib.services import payment_methods
-
-    return payment_methods.masked(customer_number, payment_method_id)
 
 
 def _new_order(customer, lines: list[carts.PricedLine], body: dict, payment: dict) -> tuple[Order, list[OrderItem]]:

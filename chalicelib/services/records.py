@@ -14,10 +14,14 @@ from chalicelib.services.retention import retention_state
 from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
 from chalicelib.store import inquiries as inquiry_store
+from chalicelib.store import profile_revisions
+from chalicelib.store import retention as retention_store
 from chalicelib.store import tickets as ticket_store
+from chalicelib.store.base import as_plain
 
 
-def personal_records(customer_number: str) -> dict:
+def personal_records(customer_number: str, internal: bool = False) -> dict:
+    """The customer's export; `internal` (ops only) includes ops' notes."""
     # The notice dispatcher's module: the API loads it only for this.
     from chalicelib.services.notices import notices_of
 
@@ -28,7 +32,10 @@ def personal_records(customer_number: str) -> dict:
                         "history": preferences.consent_history(customer_number)},
         "inquiries": [inquiry_view(i) for i in inquiry_store.inquiries_of(customer_number)],
         "tickets": [support.ticket_detail(t) for t in ticket_store.tickets_of(customer_number)],
-        "audit_trail": [_audit_view(e) for e in audit_store.entries_of(customer_number)],
+        "audit_trail": [_audit_view(e, internal) for e in audit_store.entries_of(customer_number)],
+        # That a hold exists and since when, never ops' reason (it could tip off an investigation).
+        "legal_holds": [{"placed_at": h.placed_at, "released_at": h.released_at}
+                        for h in retention_store.holds_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
         "disclosures": disclosures_view(customer_number),  # permissions granted and every disclosure made
@@ -42,12 +49,25 @@ def personal_records(customer_number: str) -> dict:
 
 def customer_record(customer_number: str) -> dict:
     """The ops view: the same records, retained data included, with the account status."""
-    records = personal_records(customer_number)
-    return {"customer_number": customer_number, "status": records["profile"]["status"], **records,
-            **retention_state(customer_number)}
+    records = personal_records(customer_number, internal=True)
+    state = retention_state(customer_number)
+    return {"customer_number": customer_number, "status": records["profile"]["status"], **records, **state,
+            "preserved_profile_values": _preserved_values(customer_number, state)}
 
 
-def _audit_view(entry) -> dict:
+INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")
+
+
+def _audit_view(entry, internal: bool) -> dict:
+    shown = internal or entry.action not in INTERNAL_ACTIONS
     return {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
-            "reason": entry.reason, "at": entry.at}
+            "reason": entry.reason if shown else None, "at": entry.at}
+
+
+def _preserved_values(customer_number: str, state: dict) -> list[dict]:
+    """Profile values the customer corrected under a legal hold, while one is in force."""
+    if not any(h["released_at"] is None for h in state["legal_holds"]):
+        return []
+    return [{"at": r.at, "fields": list(r.fields), "previous": as_plain(r.previous)}
+            for r in profile_revisions.revisions_of(customer_number)]
 

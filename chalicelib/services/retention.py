@@ -21,11 +21,12 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.observability import count
-from chalicelib.services import accounts, sessions
-from chalicelib.services.erasure import erase_customer_content
+from chalicelib.services import accounts, addresses, sessions
+from chalicelib.services.erasure import PLACEHOLDER, erase_customer_content
 from chalicelib.services.retry import attempts
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
+from chalicelib.store import profile_revisions
 from chalicelib.store import retention as store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, parse_iso, utc_now
@@ -55,8 +56,7 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
         record = _new_retention_record(customer_number, initiated_by, reason, now)
         try:
             commit([
-                customer_store.save_customer_changes(customer, [
-                    Customer.status.set("deactivated"), Customer.updated_at.set(iso(now))]),
+                customer_store.deactivate_customer_item(customer, iso(now)),
                 put_new(record),
                 audit_entry(customer_number, "deactivated", initiated_by, ["status"], reason, request_id),
             ])
@@ -132,8 +132,19 @@ def change_legal_hold(customer_number: str, action: str, reason: str, hold_id: s
             continue
         count(f"legal_hold_{action}d")
         in_force = [h for h in store.holds_of(customer_number) if h.released_at is None]
+        if not in_force:
+            _forget_preserved_values(customer_number)
         return {"customer_number": customer_number, "holds": [hold_view(h) for h in in_force]}
     raise Conflict("The account changed meanwhile; please retry.")
+
+
+def _forget_preserved_values(customer_number: str) -> None:
+    """The last hold is gone, and with it the reason to keep values the customer corrected
+    under it. Each delete is conditional on no hold in force, so a new hold keeps them."""
+    try:
+        profile_revisions.delete_unless_held(customer_number)
+    except WriteConflict:
+        pass  # a new hold was placed meanwhile: the values stay
 
 
 def _place(customer: Customer, reason: str) -> list:
@@ -141,7 +152,7 @@ def _place(customer: Customer, reason: str) -> list:
     hold = LegalHold(customer.customer_number, f"H{uuid.uuid4().hex[:16]}", reason=reason, placed_at=now)
     return [
         put_new(hold),
-        customer_store.save_customer_changes(customer, [Customer.holds_in_force.add(1)]),
+        customer_store.count_hold(customer, 1),
         audit_entry(customer.customer_number, "legal_hold_placed", "ops", None, reason),
     ]
 
@@ -157,7 +168,7 @@ def _release(customer: Customer, holds: list[LegalHold], reason: str, hold_id: s
                                [{"path": "hold_id", "message": "is required when several holds are in force"}])
     return [
         store.release_hold(in_force[0], iso(utc_now()), reason),
-        customer_store.save_customer_changes(customer, [Customer.holds_in_force.add(-1)]),
+        customer_store.count_hold(customer, -1),
         audit_entry(customer.customer_number, "legal_hold_released", "ops", None, reason),
     ]
 
@@ -176,8 +187,8 @@ def anonymize_customer(customer_number: str, now: datetime | None = None) -> dic
     if customer.status != "anonymized":
         _anonymize_account(customer, now)
     record = store.get_retention_record(customer_number)
-    if record.erasure_pending_for:
-        erase_customer_content(customer_number, record.erasure_pending_for)
+    if record.erasure_pending:
+        erase_customer_content(customer_number)
         store.clear_erasure_pending(customer_number)
         count("customer_anonymized")
     return retention_view(store.get_retention_record(customer_number), store.holds_of(customer_number))
@@ -191,20 +202,14 @@ def _anonymize_account(customer: Customer, now: datetime) -> None:
         raise Conflict(f"The retention review date ({record.review_at}) has not passed.")
     if customer.holds_in_force:
         raise Conflict("A legal hold is in force.")
-    placeholder_email = f"anonymized-{customer.customer_number.lower()}@invalid"
+    number, key = customer.customer_number, accounts.email_key(customer.email)
     writes = [
-        customer_store.save_customer_changes(customer, [
-            Customer.status.set("anonymized"),
-            Customer.name.set(ANONYMIZED_NAME),
-            Customer.email.set(placeholder_email),
-            Customer.phone.remove(),
-            Customer.address.remove(),
-            Customer.password_hash.set("!" + secrets.token_hex(16)),
-            Customer.updated_at.set(iso(now)),
-        ]),
-        customer_store.release_email_claim(accounts.email_key(customer.email), customer.customer_number),
-        store.mark_anonymized(customer.customer_number, iso(now), accounts.email_key(customer.email)),
-        audit_entry(customer.customer_number, "anonymized", "ops", ["name", "email", "phone", "address"]),
+        customer_store.anonymize_customer_item(customer, ANONYMIZED_NAME, f"anonymized-{number.lower()}@invalid",
+                                               "!" + secrets.token_hex(16), iso(now)),
+        customer_store.release_email_claim(key, number),
+        addresses.address_released(number, key, customer.created_at, iso(now)),
+        store.mark_anonymized(record, iso(now), PLACEHOLDER),
+        audit_entry(number, "anonymized", "ops", ["name", "email", "phone", "address"]),
     ]
     try:
         commit(writes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 from typing import NamedTuple
@@ -14,6 +15,10 @@ from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.sessions import Session
 from chalicelib.store.transact import Write, put_new
+
+
+TOKEN_SEPARATOR = "_"  # customer numbers hold none; the secret part may
+TOKEN_SHAPE = re.compile(r"C[0-9]{1,19}_[A-Za-z0-9_-]{20,100}")
 
 
 class ActiveSession(NamedTuple):
@@ -44,8 +49,9 @@ def _lifetime() -> timedelta:
 
 def new_session(customer_number: str) -> tuple[str, Write]:
     """A fresh token and the write that stores its session (committed by the caller,
-    possibly in the same transaction as the account it belongs to)."""
-    token = secrets.token_urlsafe(32)
+    possibly in the same transaction as the account it belongs to). The token names the
+    customer before its secret part, so one read fetches the session and the customer."""
+    token = f"{customer_number}{TOKEN_SEPARATOR}{secrets.token_urlsafe(32)}"
     now = utc_now()
     session = Session(
         token_hash(token),
@@ -63,13 +69,15 @@ def max_age_seconds() -> int:
 
 
 def resolve_session(token: str) -> ActiveSession | None:
-    """The live session behind a token, its expiry slid forward at most once per
-    `session_refresh_seconds` (so most requests cost one read)."""
-    if not token or len(token) > 128:
+    """The live session behind a token, of an active customer, its expiry slid forward at
+    most once per `session_refresh_seconds` (so most requests cost one read)."""
+    if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
-    session = store.get_session(token_hash(token))
+    customer_number = token.partition(TOKEN_SEPARATOR)[0]
+    session, status = store.session_and_customer_status(token_hash(token), customer_number)
     now = utc_now()
-    if session is None or parse_iso(session.expires_at) <= now:
+    if (session is None or session.customer_number != customer_number or status != "active"
+            or parse_iso(session.expires_at) <= now):
         return None
     refreshed = False
     if (now - parse_iso(session.refreshed_at)).total_seconds() >= get_settings().session_refresh_seconds:

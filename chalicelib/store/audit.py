@@ -54,3 +54,14 @@ def audit_entry(
 
 def entries_of(customer_number: str) -> list[AuditEntry]:
     return list(AuditEntry.query(customer_number))
+
+
+def scrub_reasons(customer_number: str, actor: str, placeholder: str) -> int:
+    """Replace the free-text reason of every entry written by `actor` (what a customer
+    typed); the entries themselves, their actions, fields and dates remain."""
+    scrubbed = 0
+    for entry in entries_of(customer_number):
+        if entry.actor == actor and entry.reason not in (None, placeholder):
+            entry.update(actions=[AuditEntry.reason.set(placeholder)])
+            scrubbed += 1
+    return scrubbed

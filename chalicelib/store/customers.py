@@ -61,6 +61,37 @@ def release_email_claim(email_key: str, customer_number: str) -> Write:
     return lambda transaction: transaction.delete(claim, condition=EmailClaim.customer_number == customer_number)
 
 
+def deactivate_customer_item(customer: Customer, at: str) -> Write:
+    return save_customer_changes(customer, [Customer.status.set("deactivated"), Customer.updated_at.set(at)])
+
+
+def count_hold(customer: Customer, change: int) -> Write:
+    """Move the customer's count of holds in force (version-checked)."""
+    return save_customer_changes(customer, [Customer.holds_in_force.add(change)])
+
+
+def anonymize_customer_item(customer: Customer, name: str, email: str, password_hash: str, at: str) -> Write:
+    """Replace every personal value of a deactivated customer read earlier (version-checked:
+    a hold placed meanwhile makes the transaction fail)."""
+    return save_customer_changes(customer, [
+        Customer.status.set("anonymized"),
+        Customer.name.set(name),
+        Customer.email.set(email),
+        Customer.phone.remove(),
+        Customer.address.remove(),
+        Customer.password_hash.set(password_hash),
+        Customer.updated_at.set(at),
+    ])
+
+
+def no_hold_in_force(customer_number: str) -> Write:
+    """A transaction condition: no legal hold is in force for the customer when the writes land."""
+    return lambda transaction: transaction.condition_check(
+        Customer, customer_number,
+        condition=Customer.holds_in_force.does_not_exist() | (Customer.holds_in_force == 0),
+    )
+
+
 def still_active(customer_number: str) -> Write:
     """A transaction condition: the customer is (still) active when the writes land."""
     return lambda transaction: transaction.condition_check(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chalicelib.settings import get_settings
-from chalicelib.store.transact import dynamodb_client
+from chalicelib.store.transact import client
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -27,7 +27,7 @@ def run_once(name: str, key: str, payload: dict, action: Callable[[], Any], lamb
                                raise_on_no_idempotency_key=True, expires_after_seconds=WINDOW_SECONDS,
                                lambda_context=lambda_context)
     layer = DynamoDBPersistenceLayer(table_name=get_settings().table_name("idempotency"),
-                                     boto3_client=dynamodb_client())
+                                     boto3_client=client())
 
     def run(request: dict) -> Any:
         return action()

@@ -7,6 +7,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.transact import Write
 
 
 class InquiriesByCustomer(GlobalSecondaryIndex):
@@ -15,6 +16,17 @@ class InquiriesByCustomer(GlobalSecondaryIndex):
         projection = AllProjection()
 
     customer_number = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class InquiriesByEmail(GlobalSecondaryIndex):
+    """Sparse: only inquiries that still hold an address (erasure removes `email_key`)."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
@@ -37,6 +49,7 @@ class Inquiry(PledgeModel):
     created_at = UnicodeAttribute()
     reviewed_at = UnicodeAttribute(null=True)
     by_customer = InquiriesByCustomer()
+    by_email = InquiriesByEmail()
 
 
 def save_new_inquiry(inquiry: Inquiry) -> None:
@@ -51,18 +64,19 @@ def inquiries_of(customer_number: str) -> list[Inquiry]:
     return list(Inquiry.by_customer.query(customer_number))
 
 
-def inquiries_from(email_key: str) -> list[Inquiry]:
-    """Inquiries sent from an address, logged in or not (a scan: used only by erasure)."""
-    return list(Inquiry.scan(Inquiry.email_key == email_key))
+def anonymous_inquiries_from(email_key: str) -> list[Inquiry]:
+    """Inquiries sent from an address by someone not logged in (linked to no customer)."""
+    return [i for i in Inquiry.by_email.query(email_key) if i.customer_number is None]
 
 
 PERSONAL_FIELDS = ("name", "email", "email_key", "phone", "address", "message")
 
 
-def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> None:
+def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> Write:
     """Remove the personal content; the inquiry's id, topic, dates and link remain."""
     actions = [getattr(Inquiry, field).remove() for field in PERSONAL_FIELDS]
-    inquiry.update(actions=actions + [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)])
+    actions += [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
+    return lambda transaction: transaction.update(inquiry, actions=actions)
 
 
 def mark_reviewed(inquiry: Inquiry, status: str, at: str) -> bool:

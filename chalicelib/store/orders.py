@@ -7,6 +7,8 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel
+from chalicelib.store.sensitive import SensitiveItem
+from chalicelib.store.transact import Write
 
 
 class OrdersByCustomer(GlobalSecondaryIndex):
@@ -53,6 +55,12 @@ class OrderItem(PledgeModel):
     quantity = NumberAttribute()
     unit_amount = UnicodeAttribute()
     amount = UnicodeAttribute()
+
+
+def payment_method_on_file(customer_number: str, payment_method_id: str) -> Write:
+    """A transaction condition: the payment method was not deleted while the order was placed."""
+    return lambda transaction: transaction.condition_check(
+        SensitiveItem, customer_number, payment_method_id, condition=SensitiveItem.item_id.exists())
 
 
 def line_key(index: int) -> str:

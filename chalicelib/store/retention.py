@@ -3,7 +3,7 @@ holds. Neither table has a TTL: these are records the policy promises to keep.""
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
 
 from chalicelib.store.base import PledgeModel
 from chalicelib.store.transact import Write
@@ -23,9 +23,9 @@ class RetentionRecord(PledgeModel):
     deactivated_at = UnicodeAttribute()
     review_at = UnicodeAttribute()
     anonymized_at = UnicodeAttribute(null=True)
-    # The email key whose other records still need scrubbing; set in the same transaction
-    # as the anonymization, removed once the scrub is done (so a crash mid-way can resume).
-    erasure_pending_for = UnicodeAttribute(null=True)
+    # Set in the same transaction as the anonymization, removed once the customer's other
+    # records are scrubbed (so a crash mid-way can resume).
+    erasure_pending = BooleanAttribute(null=True)
 
 
 class LegalHold(PledgeModel):
@@ -51,11 +51,14 @@ def records_due_for_review(now_iso: str) -> list[RetentionRecord]:
     return list(RetentionRecord.scan(condition, consistent_read=True))
 
 
-def mark_anonymized(customer_number: str, at: str, email_key: str) -> Write:
-    record = RetentionRecord(customer_number)
+def mark_anonymized(record: RetentionRecord, at: str, scrubbed_reason: str | None) -> Write:
+    """Anonymized at `at`, the scrub of other records pending; a reason the customer typed
+    is replaced by `scrubbed_reason`."""
+    actions = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True)]
+    if record.initiated_by == "customer" and record.reason is not None:
+        actions.append(RetentionRecord.reason.set(scrubbed_reason))
     return lambda transaction: transaction.update(
-        record,
-        actions=[RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending_for.set(email_key)],
+        record, actions=actions,
         condition=RetentionRecord.customer_number.exists() & RetentionRecord.anonymized_at.does_not_exist(),
     )
 
@@ -73,4 +76,4 @@ def release_hold(hold: LegalHold, at: str, reason: str) -> Write:
 
 
 def clear_erasure_pending(customer_number: str) -> None:
-    RetentionRecord(customer_number).update(actions=[RetentionRecord.erasure_pending_for.remove()])
+    RetentionRecord(customer_number).update(actions=[RetentionRecord.erasure_pending.remove()])

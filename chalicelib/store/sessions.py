@@ -51,8 +51,26 @@ class LoginThrottle(PledgeModel):
     expires_ttl = TTLAttribute()
 
 
-def get_session(token_hash: str) -> Session | None:
-    return Session.find(token_hash)
+def session_and_customer_status(token_hash: str, customer_number: str) -> tuple[Session | None, str | None]:
+    """The session and its customer's status in one consistent BatchGetItem: a deactivated
+    customer's session is refused even while the by_customer index lags its revocation."""
+    from chalicelib.store.customers import Customer
+    from chalicelib.store.transact import client
+
+    tables = {Session: {"token_hash": {"S": token_hash}}, Customer: {"customer_number": {"S": customer_number}}}
+    names = {model: model._get_connection().table_name for model in tables}
+    request = {names[model]: {"Keys": [key], "ConsistentRead": True} for model, key in tables.items()}
+    request[names[Customer]].update(ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"})
+    found: dict[str, list] = {}
+    while request:
+        answer = client().batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = answer.get("UnprocessedKeys") or {}
+    sessions = found.get(names[Session], [])
+    customers = found.get(names[Customer], [])
+    session = Session.from_raw_data(sessions[0]) if sessions else None
+    return session, (customers[0]["status"]["S"] if customers else None)
 
 
 def extend_session(session: Session, refreshed_at: str, expires_at: datetime) -> bool:

@@ -32,14 +32,38 @@ def _connection() -> Connection:
     return Connection()
 
 
+def client():
+    """The shared botocore DynamoDB client, for the few calls PynamoDB has no model API for."""
+    return _connection().client
+
+
+# PynamoDB sends a transaction's parts grouped by kind, in this order, whatever order they
+# were added in; DynamoDB's cancellation reasons follow the order sent.
+SENT_ORDER = ("condition_check", "delete", "save", "update")
+
+
+class _Recorder:
+    """Hands each write the transaction and notes which kind of part it added."""
+
+    def __init__(self, transaction: TransactWrite):
+        self._transaction, self.kinds = transaction, []
+
+    def __getattr__(self, name: str):
+        self.kinds.append(name)
+        return getattr(self._transaction, name)
+
+
 def commit(writes: list[Write], token: str | None = None) -> None:
+    recorder = None
     try:
         with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
+            recorder = _Recorder(transaction)
             for write in writes:
-                write(transaction)
+                write(recorder)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
-        failed = [i for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"]
+        sent = sorted(range(len(recorder.kinds)), key=lambda i: SENT_ORDER.index(recorder.kinds[i]))
+        failed = sorted(sent[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed")
         if failed:
             raise WriteConflict(failed) from None
         raise
@@ -70,8 +94,3 @@ def forget_connections() -> None:
         model._connection = None
     _connection.cache_clear()
 
-
-def dynamodb_client():
-    """The botocore DynamoDB client behind every transaction, for code that calls
-    DynamoDB itself (Powertools' idempotency layer)."""
-    return _connection().client
