@@ -11,13 +11,22 @@ Loaded from tests/conftest.py. Nothing starts unless a test asks for a fixture:
 
 from __future__ import annotations
 
+import functools
+
+import chalice.test
 import pytest
+from chalice.local import LambdaContext
 
 from devstack import procs
 from devstack.config import url
 from devstack.ephemeral import LocalStack, ephemeral_stack, reset_app_caches
 
 TEST_TABLE_PREFIX = "pledge-test-"
+
+# The test client's Lambda context says 3 s are left whatever the function's timeout; the
+# notice dispatch stops a margin before its deadline, so on a loaded machine it would stop
+# early. Give every invocation the configured default timeout (.chalice/config.json: 60 s).
+chalice.test.LambdaContext = functools.partial(LambdaContext, max_runtime_ms=60_000)
 
 _current: LocalStack | None = None
 

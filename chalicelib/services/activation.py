@@ -59,7 +59,8 @@ def _held_back(version: PolicyVersion, now: datetime) -> dict | None:
 def _bring_into_force(version: PolicyVersion, in_force: list[PolicyVersion], now: datetime) -> bool:
     at = iso(now)
     try:
-        commit([store.bring_into_force(version, at)] + [store.supersede(v, at) for v in in_force])
+        commit([store.bring_into_force(version, at), store.point_to(version)]
+               + [store.supersede(v, at) for v in in_force])
     except WriteConflict:
         get_logger().warning("policy versions changed during activation; the next run retries",
                              extra={"version": version.version})

@@ -36,15 +36,23 @@ def ensure_initial_policy() -> dict:
     """Load version 1, in force from now, unless some version already exists (idempotent)."""
     existing = store.all_versions()
     if existing:
+        _restore_pointer(existing)
         return version_view(max(existing, key=lambda v: v.published_at))
     now = utc_now()
     version = _new_version(INITIAL_VERSION, INITIAL_SUMMARY, INITIAL_POLICY.read_text(), now, False, now)
     version.status, version.in_force_at = "in_force", iso(now)
     try:
-        commit([put_new(version)])
+        commit([put_new(version), store.point_to(version)])
     except WriteConflict:  # another process loaded it first
         return version_view(store.get_version(INITIAL_VERSION))
     return version_view(version)
+
+
+def _restore_pointer(versions: list[PolicyVersion]) -> None:
+    """Data from before the pointer existed: point it at the version in force."""
+    in_force = [v for v in versions if v.status == "in_force"]
+    if in_force and store.version_in_force() is None:
+        commit([store.point_to(in_effective_order(in_force)[-1])])
 
 
 def publish_policy(data: dict, now: datetime | None = None) -> dict:

@@ -8,8 +8,22 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
 from chalicelib.store.base import PledgeModel
-from chalicelib.store.transact import Write
+from chalicelib.store.transact import Write, put
+
+LISTING = "policy"  # every version's `listing`: one index partition lists them all, no scan
+IN_FORCE = "in_force"
+
+
+class VersionsByListing(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_listing"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    published_at = UnicodeAttribute(range_key=True)
 
 
 class PolicyVersion(PledgeModel):
@@ -28,11 +42,27 @@ class PolicyVersion(PledgeModel):
     content_hash = UnicodeAttribute()
     in_force_at = UnicodeAttribute(null=True)  # when activation brought it into force
     superseded_at = UnicodeAttribute(null=True)
+    listing = UnicodeAttribute(default=LISTING)
+    by_listing = VersionsByListing()
+
+
+class PolicyPointer(PledgeModel):
+    """The version in force, moved in the same transaction that brings a version into force:
+    signup and consent events read it with one GetItem."""
+
+    logical_table = "policy_pointer"
+
+    class Meta:
+        table_name = None
+
+    pointer = UnicodeAttribute(hash_key=True)
+    version = UnicodeAttribute()
+    effective_at = UnicodeAttribute()
 
 
 def all_versions() -> list[PolicyVersion]:
-    """Every published version (the table holds a handful: a scan is the simple read)."""
-    return list(PolicyVersion.scan(consistent_read=True))
+    """Every published version, oldest published first (one index query)."""
+    return list(PolicyVersion.by_listing.query(LISTING))
 
 
 def get_version(version: str) -> PolicyVersion | None:
@@ -40,11 +70,14 @@ def get_version(version: str) -> PolicyVersion | None:
 
 
 def version_in_force() -> str | None:
-    """The id of the version in force (only ids and dates read): consent events name it."""
-    in_force = PolicyVersion.scan(PolicyVersion.status == "in_force", consistent_read=True,
-                                  attributes_to_get=["version", "effective_at"])
-    latest = max(in_force, key=lambda v: v.effective_at, default=None)
-    return latest.version if latest else None
+    """The id of the version in force: consent events name it."""
+    pointer = PolicyPointer.find(IN_FORCE)
+    return pointer.version if pointer else None
+
+
+def point_to(version: PolicyVersion) -> Write:
+    """The write that makes `version` the one the pointer names."""
+    return put(PolicyPointer(IN_FORCE, version=version.version, effective_at=version.effective_at))
 
 
 def bring_into_force(version: PolicyVersion, at: str) -> Write:

@@ -5,8 +5,24 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
 
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
 from chalicelib.store.base import PledgeModel
 from chalicelib.store.transact import Write
+
+
+PENDING = "pending"
+
+
+class RecordsByReview(GlobalSecondaryIndex):
+    """Sparse: only records not yet anonymized carry `pending_review`."""
+
+    class Meta:
+        index_name = "by_review"
+        projection = AllProjection()
+
+    pending_review = UnicodeAttribute(hash_key=True)
+    review_at = UnicodeAttribute(range_key=True)
 
 
 class RetentionRecord(PledgeModel):
@@ -26,6 +42,8 @@ class RetentionRecord(PledgeModel):
     # Set in the same transaction as the anonymization, removed once the customer's other
     # records are scrubbed (so a crash mid-way can resume).
     erasure_pending = BooleanAttribute(null=True)
+    pending_review = UnicodeAttribute(null=True, default=PENDING)
+    by_review = RecordsByReview()
 
 
 class LegalHold(PledgeModel):
@@ -47,14 +65,14 @@ def get_retention_record(customer_number: str) -> RetentionRecord | None:
 
 
 def records_due_for_review(now_iso: str) -> list[RetentionRecord]:
-    condition = (RetentionRecord.review_at <= now_iso) & RetentionRecord.anonymized_at.does_not_exist()
-    return list(RetentionRecord.scan(condition, consistent_read=True))
+    return list(RetentionRecord.by_review.query(PENDING, RetentionRecord.review_at <= now_iso))
 
 
 def mark_anonymized(record: RetentionRecord, at: str, scrubbed_reason: str | None) -> Write:
     """Anonymized at `at`, the scrub of other records pending; a reason the customer typed
     is replaced by `scrubbed_reason`."""
-    actions = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True)]
+    actions = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True),
+               RetentionRecord.pending_review.remove()]
     if record.initiated_by == "customer" and record.reason is not None:
         actions.append(RetentionRecord.reason.set(scrubbed_reason))
     return lambda transaction: transaction.update(
