@@ -8,11 +8,15 @@ from chalice import Chalice
 
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
+from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
 from chalicelib.routes.openapi import openapi
+from chalicelib.routes.orders import orders
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.recovery import recovery
+from chalicelib.routes.sensitive import sensitive
+from chalicelib.routes.shop import shop
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
@@ -23,6 +27,10 @@ app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi):
     app.register_blueprint(blueprint)
 app.register_blueprint(recovery)
+app.register_blueprint(disclosures)
+app.register_blueprint(sensitive)
+app.register_blueprint(shop)  # catalog and cart
+app.register_blueprint(orders)
 
 
 @app.lambda_function(name="ops_customer_record")
@@ -102,6 +110,14 @@ def ops_set_preferences(event, context):
     )
 
 
+@app.lambda_function(name="ops_disclose_customer_data")
+def ops_disclose_customer_data(event, context):
+    from chalicelib.services import disclosures as disclosure_service
+
+    return run_ops("ops_disclose_customer_data", event,
+                   lambda e: disclosure_service.disclose(e, getattr(context, "aws_request_id", None)))
+
+
 @app.lambda_function(name="record_mail_suppressions")
 def record_mail_suppressions(event, context):
     """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
@@ -116,6 +132,16 @@ def ops_lift_suppression(event, context):
 
     return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
                                                                                         e["reason"]))
+
+
+@app.lambda_function(name="ops_reveal_sensitive")
+def ops_reveal_sensitive(event, context):
+    """The only function (with ops_disclose_customer_data) whose role may kms:Decrypt."""
+    from chalicelib.services import sensitive as sensitive_service
+
+    request = getattr(context, "aws_request_id", None)
+    return run_ops("ops_reveal_sensitive", event,
+                   lambda e: sensitive_service.reveal(e["customer_number"], e["item"], e["reason"], request))
 
 
 @app.lambda_function(name="ops_publish_policy")

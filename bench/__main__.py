@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one after the other, on this machine."""
 
-from bench import foundation, notice_dispatch
+from bench import checkout, foundation, notice_dispatch
 
 foundation.main()
 notice_dispatch.main()
+checkout.main()

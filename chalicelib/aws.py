@@ -13,3 +13,10 @@ def ses_client():
     from botocore.config import Config
 
     return boto3.client("sesv2", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+@lru_cache(maxsize=1)
+def kms_client():
+    import boto3
+
+    return boto3.client("kms")

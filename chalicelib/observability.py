@@ -2,6 +2,8 @@
 
 Every log record passes through `redact`: emails are masked, and values under keys that
 name secrets (password, token, card, ...) are replaced. Request bodies are never logged.
+As a second line of defence, digit runs that pass the Luhn check (card numbers, spaces or
+dashes allowed) and strings that pass the IBAN check are replaced wherever they appear.
 """
 
 from __future__ import annotations
@@ -10,17 +12,28 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.checksums import iban_valid, luhn_valid
+
 EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 SECRET_KEY_PATTERN = re.compile(
     r"pass(word)?|token|secret|card|cvc|cvv|pan|national_id|id_number|cookie|authorization|csrf",
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+# 12-19 digits, single spaces or dashes allowed between them; and IBAN-shaped strings.
+CARD_LIKE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
+IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
 
 def mask_email(text: str) -> str:
     """`jane.doe@example.com` -> `j***@example.com`."""
     return EMAIL_PATTERN.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+
+def mask_numbers(text: str) -> str:
+    """Card numbers (Luhn-valid digit runs) and IBANs (valid check digits) -> [redacted]."""
+    text = CARD_LIKE.sub(lambda m: REDACTED if luhn_valid(re.sub("[ -]", "", m.group())) else m.group(), text)
+    return IBAN_LIKE.sub(lambda m: REDACTED if iban_valid(m.group().replace(" ", "")) else m.group(), text)
 
 
 def redact(value: Any, key: str = "") -> Any:
@@ -31,7 +44,7 @@ def redact(value: Any, key: str = "") -> Any:
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return mask_email(value)
+        return mask_email(mask_numbers(value))
     return value
 
 

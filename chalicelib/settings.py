@@ -53,11 +53,14 @@ class Settings(NamedTuple):
     notice_period_days: int = 30
     retention_days: int = 2555
     legal_bases: tuple[str, ...] = ("legal_obligation", "dispute_resolution", "agreement_enforcement")
+    # Records kept on a basis of their own, beside the account's: orders are bookkeeping records.
+    record_legal_bases: tuple[tuple[str, str], ...] = (("orders", "bookkeeping_law"),)
     ses_max_send_rate: float = 14.0
     notice_dispatch_workers: int = 8
     notice_dispatch_margin_seconds: float = 30.0
     notice_sweep_minutes: int = 60
     max_body_bytes: int = 65536
+    kms_key_id: str = ""  # the key that wraps the data keys of card, IBAN and ID numbers
 
     @property
     def is_local(self) -> bool:
@@ -94,6 +97,7 @@ def get_settings() -> Settings:
         notice_dispatch_workers=max(1, _env_int("PLEDGE_NOTICE_DISPATCH_WORKERS", 8)),
         notice_dispatch_margin_seconds=_env_float("PLEDGE_NOTICE_DISPATCH_MARGIN_SECONDS", 30.0),
         notice_sweep_minutes=max(1, _env_int("PLEDGE_NOTICE_SWEEP_MINUTES", 60)),
+        kms_key_id=_env("PLEDGE_KMS_KEY_ID", ""),
     )
 
 

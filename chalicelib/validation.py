@@ -65,6 +65,8 @@ def _message(kind: str, expected) -> str:
         "enum": lambda: "must be one of: " + ", ".join(str(v) for v in expected),
         "minProperties": lambda: f"must have at least {expected} field(s)",
         "const": lambda: f"must be {expected}",
+        "minimum": lambda: f"must be at least {expected}",
+        "maximum": lambda: f"must be at most {expected}",
     }
     return messages.get(kind, lambda: "is invalid")()
 

@@ -69,7 +69,9 @@ def merge_template(stage: str) -> dict:
     template["Parameters"].update(platform.PARAMETERS)
     template["Conditions"] = platform.CONDITIONS
     resources = template["Resources"]
-    resources.update(platform.data_key(stage))
+    resources.update(platform.data_key(stage, iam.roles_with(functions, access, lambda a: a.get("tables"))))
+    resources.update(platform.sensitive_key(stage, iam.roles_with(functions, access,
+                                                                  lambda a: a.get("sensitive_key") == "open")))
     resources.update(platform.mail_feedback(stage, config.mail))
     resources.update(platform.alarms(stage, config.api_name, config.api_gateway_stage, functions))
     resources.update(platform.api_overrides(config.api_name))

@@ -2,6 +2,12 @@
 
 Every statement names its resources, except the X-Ray one: X-Ray's PutTraceSegments and
 PutTelemetryRecords support no resource-level permissions, so AWS requires "*" there.
+
+No role policy holds kms:Decrypt except where `sensitive_key` is "open": the data key's
+own key policy lets the roles of functions with tables use it through DynamoDB only
+(infra/platform.py). `sensitive_key` "seal" grants kms:GenerateDataKey on SensitiveKey
+(new card, IBAN and ID numbers); "open" adds kms:Decrypt; both only under an encryption
+context of exactly a customer number and an item.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ VERB_ACTIONS = {
     "update": ("dynamodb:UpdateItem",),
     "delete": ("dynamodb:DeleteItem",),
 }
-# DynamoDB calls KMS for the caller when it reads or writes a table encrypted with DataKey.
+# DynamoDB calls KMS for the caller when it reads or writes a table encrypted with DataKey
+# (granted in DataKey's key policy to the roles of functions with tables).
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+SENSITIVE_KEY_ACTIONS = {"seal": ("kms:GenerateDataKey",), "open": ("kms:GenerateDataKey", "kms:Decrypt")}
+SENSITIVE_CONTEXT_KEYS = ("customer_number", "item")
 MAIL_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 LAMBDA_TRUST = {
@@ -76,8 +85,8 @@ def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], 
     statements = [_logs_statement(function), {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS),
                                                "Resource": "*"}]
     statements += [_table_statement(tables[suffix], verbs) for suffix, verbs in sorted(access.get("tables", {}).items())]
-    if access.get("tables"):
-        statements.append(_table_key_statement())
+    if access.get("sensitive_key"):
+        statements.append(_sensitive_key_statement(access["sensitive_key"]))
     if access.get("mail"):
         statements.append(_mail_statement(mail))
     if access.get("secrets"):
@@ -117,10 +126,18 @@ def _table_statement(table: Table, verbs: list[str]) -> dict:
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
 
 
-def _table_key_statement() -> dict:
-    return {"Sid": "TableKey", "Effect": "Allow", "Action": list(TABLE_KEY_ACTIONS),
-            "Resource": {"Fn::GetAtt": ["DataKey", "Arn"]},
-            "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}}}
+def _sensitive_key_statement(use: str) -> dict:
+    """Only with an encryption context of exactly a customer number and an item."""
+    return {"Sid": "SensitiveKey", "Effect": "Allow", "Action": list(SENSITIVE_KEY_ACTIONS[use]),
+            "Resource": {"Fn::GetAtt": ["SensitiveKey", "Arn"]},
+            "Condition": {"StringLike": {"kms:EncryptionContext:customer_number": "C*"},
+                          "Null": {"kms:EncryptionContext:item": "false"},
+                          "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": list(SENSITIVE_CONTEXT_KEYS)}}}
+
+
+def roles_with(functions: list[AppFunction], access: dict, predicate) -> list[str]:
+    """Role resource names of the functions whose access entry satisfies `predicate`."""
+    return [role_name(f) for f in functions if predicate(access[f.name])]
 
 
 def _mail_statement(mail: StageMail) -> dict:

@@ -5,7 +5,7 @@ template changes in the resources Chalice generates."""
 from __future__ import annotations
 
 from infra.app_functions import AppFunction
-from infra.iam import StageMail, policy_name, role_name
+from infra.iam import TABLE_KEY_ACTIONS, StageMail, policy_name, role_name
 
 SUPPRESSION_FUNCTION = "record_mail_suppressions"
 MAIL_FEEDBACK_TYPES = ("Email Bounced", "Email Complaint Received")
@@ -32,14 +32,25 @@ def function_name(stage: str, function: AppFunction) -> str:
     return f"pledge-{stage}-{function.name}"
 
 
-def data_key(stage: str) -> dict:
+ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+
+
+def _role_arns(roles: list[str]) -> list[dict]:
+    return [{"Fn::GetAtt": [role, "Arn"]} for role in roles]
+
+
+def data_key(stage: str, table_roles: list[str]) -> dict:
     """The customer-managed key of every table, log group and the alarm topic. Kept if the
-    stack goes: without it the retained tables cannot be read."""
-    account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    stack goes: without it the retained tables cannot be read. The roles of functions with
+    tables use it through DynamoDB only, granted here rather than in their own policies, so
+    that no role policy holds kms:Decrypt but the ones infra/iam.py gives "open"."""
     # In a key policy "Resource" is always "*": it means this key.
     statements = [
-        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": account_root},
+        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
          "Action": "kms:*", "Resource": "*"},
+        {"Sid": "FunctionsUseTablesThroughDynamoDB", "Effect": "Allow", "Principal": {"AWS": _role_arns(table_roles)},
+         "Action": list(TABLE_KEY_ACTIONS), "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}}},
         {"Sid": "LogsEncryptOurLogGroups", "Effect": "Allow",
          "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
          "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
@@ -65,6 +76,42 @@ def data_key(stage: str) -> dict:
         "DataKeyAlias": {"Type": "AWS::KMS::Alias",
                          "Properties": {"AliasName": f"alias/pledge-{stage}-data", "TargetKeyId": {"Ref": "DataKey"}}},
     }
+
+
+def sensitive_key(stage: str, opener_roles: list[str]) -> dict:
+    """The key that wraps the data keys of card, IBAN and identity document numbers
+    (chalicelib/envelope.py). Its own key: its use is audited apart in CloudTrail, and its
+    policy denies unwrapping to every principal but the roles of the functions that may
+    reveal a number, whatever IAM policies elsewhere in the account allow. Kept if the
+    stack goes (the sealed numbers are retained data)."""
+    statements = [
+        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "OnlyTheRevealingFunctionsUnwrap", "Effect": "Deny", "Principal": "*",
+         "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": _role_arns(opener_roles)}}},
+    ]
+    return {
+        "SensitiveKey": {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": f"Pledge {stage}: data keys of card, IBAN and identity document numbers",
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": 30,
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": statements},
+            },
+        },
+        "SensitiveKeyAlias": {"Type": "AWS::KMS::Alias",
+                              "Properties": {"AliasName": sensitive_key_alias(stage),
+                                             "TargetKeyId": {"Ref": "SensitiveKey"}}},
+    }
+
+
+def sensitive_key_alias(stage: str) -> str:
+    """PLEDGE_KMS_KEY_ID of the stage in .chalice/config.json."""
+    return f"alias/pledge-{stage}-sensitive"
 
 
 def mail_feedback(stage: str, mail: StageMail) -> dict:

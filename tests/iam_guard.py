@@ -4,7 +4,9 @@ the local stack.
 While a test runs an app function through the Chalice test client (HTTP requests are
 the `api_handler` function; `lambda_.invoke(name)` is `name`; `running(name)` marks
 others, e.g. a scheduled function's handler called directly), every DynamoDB call
-PynamoDB makes, every email handed to SES and every secret document read is checked against that function's entry.
+PynamoDB makes, every email handed to SES, every secret document read and every KMS call
+of the envelope adapter (kms:GenerateDataKey to seal, kms:Decrypt to open, with its
+encryption context) is checked against that function's entry.
 A call its deployed role would not allow fails the test at teardown (the app may catch
 the error a real AccessDenied would raise, so raising here could hide it). Calls made
 outside a function (tests calling services directly) are not checked.
@@ -76,6 +78,21 @@ def check_mail() -> None:
         check(_running[-1], "sends email", bool(access().get(_running[-1], {}).get("mail")))
 
 
+# sensitive_key in infra/function_access.json -> the KMS actions its IAM statement grants
+KMS_GRANTS = {"seal": {"kms:GenerateDataKey"}, "open": {"kms:GenerateDataKey", "kms:Decrypt"}}
+KMS_CONTEXT_KEYS = ["customer_number", "item"]  # the statement's condition on the encryption context
+
+
+def check_kms(action: str, context: dict) -> None:
+    if not _running:
+        return
+    function = _running[-1]
+    granted = KMS_GRANTS.get(access().get(function, {}).get("sensitive_key"), set())
+    check(function, f"{action} on the sensitive key", action in granted)
+    context_allowed = sorted(context) == KMS_CONTEXT_KEYS and str(context["customer_number"]).startswith("C")
+    check(function, f"{action} with encryption context keys {sorted(context)}", context_allowed)
+
+
 @contextmanager
 def running(function: str):
     """Check the calls made inside as `function`'s (the test client does this itself)."""
@@ -99,10 +116,11 @@ def iam_guard(monkeypatch):
     from chalice.test import TestHTTPClient, TestLambdaClient
     from pynamodb.connection.base import Connection
 
-    from chalicelib import settings
+    from chalicelib import envelope, settings
     from chalicelib.services import mailer
 
     dispatch, send_raw, read_secret = Connection.dispatch, mailer.send_raw, settings._read_secret
+    seal, unseal = envelope.seal, envelope.unseal
 
     def guarded_dispatch(self, operation, kwargs):
         check_dynamodb(operation, kwargs)
@@ -116,9 +134,19 @@ def iam_guard(monkeypatch):
         check_secret(name)
         return read_secret(name)
 
+    def guarded_seal(client, key_id, plaintext, context):
+        check_kms("kms:GenerateDataKey", context)
+        return seal(client, key_id, plaintext, context)
+
+    def guarded_unseal(client, key_id, sealed, context):
+        check_kms("kms:Decrypt", context)
+        return unseal(client, key_id, sealed, context)
+
     guarded_read_secret.cache_clear = read_secret.cache_clear  # reset_settings() calls it
     monkeypatch.setattr(Connection, "dispatch", guarded_dispatch)
     monkeypatch.setattr(settings, "_read_secret", guarded_read_secret)
+    monkeypatch.setattr(envelope, "seal", guarded_seal)
+    monkeypatch.setattr(envelope, "unseal", guarded_unseal)
     monkeypatch.setattr(mailer, "send_raw", guarded_send_raw)
     monkeypatch.setattr(TestHTTPClient, "request", _as_function(lambda args: "api_handler", TestHTTPClient.request))
     monkeypatch.setattr(TestLambdaClient, "invoke", _as_function(lambda args: args[0], TestLambdaClient.invoke))

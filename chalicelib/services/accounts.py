@@ -22,7 +22,7 @@ from chalicelib.store import profile_revisions
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer, EmailClaim
-from chalicelib.store.transact import WriteConflict, commit, put_new
+from chalicelib.store.transact import Write, WriteConflict, commit, put_new
 
 PROFILE_FIELDS = ("name", "email", "phone", "address")
 INVALID_LOGIN = "The email address or password is incorrect."
@@ -60,18 +60,20 @@ def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
-        writes = [
-            put_new(customer),
-            put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
-            session_write,
-            audit_entry(customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id),
-            addresses.first_address(customer.customer_number, email_key(data["email"]), customer.created_at),
-        ]
-        writes += extra_writes(customer) if extra_writes else []
+        writes = {
+            "customer": put_new(customer),
+            "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
+            "session": session_write,
+            "audit": audit_entry(customer.customer_number, "signup", "customer", list(_given(data)),
+                                 request_id=request_id),
+            "address_history": addresses.first_address(customer.customer_number, email_key(data["email"]),
+                                                       customer.created_at),
+        }
+        writes.update({f"extra_{i}": w for i, w in enumerate(extra_writes(customer) if extra_writes else [])})
         try:
             commit(writes)
         except WriteConflict as conflict:
-            if 1 in conflict.failed:
+            if "email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # the random customer number was taken: draw another
         count("signup")
@@ -187,7 +189,7 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
         try:
             commit(_profile_writes(customer, changed, request_id))
         except WriteConflict as conflict:
-            if "email" in changed and conflict.failed == [1]:
+            if "new_email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
@@ -214,20 +216,22 @@ def _email_key_changed(customer: Customer, changed: dict) -> bool:
     return email_key(changed.get("email", customer.email)) != email_key(customer.email)
 
 
-def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> list:
+def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> dict[str, Write]:
     actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
     now = iso(utc_now())
     if _email_key_changed(customer, changed):
         actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet
     actions.append(Customer.updated_at.set(now))
     number = customer.customer_number
-    writes = [customer_store.save_customer_changes(customer, actions)]
+    writes = {"customer": customer_store.save_customer_changes(customer, actions)}
     old_key, new_key = email_key(customer.email), email_key(changed.get("email", customer.email))
     if new_key != old_key:
-        writes.append(put_new(EmailClaim(new_key, customer_number=number)))
-        writes.append(customer_store.release_email_claim(old_key, number))
-        writes += addresses.address_change(number, old_key, new_key, customer.created_at, now)
-    writes.append(audit_entry(number, "profile_updated", "customer", list(changed), request_id=request_id))
+        writes["new_email_claim"] = put_new(EmailClaim(new_key, customer_number=number))
+        writes["old_email_claim"] = customer_store.release_email_claim(old_key, number)
+        closing, opening = addresses.address_change(number, old_key, new_key, customer.created_at, now)
+        writes.update(old_address_history=closing, new_address_history=opening)
+    writes["audit"] = audit_entry(number, "profile_updated", "customer", list(changed), request_id=request_id)
     if customer.holds_in_force:  # a hold preserves what the data was
-        writes.append(profile_revisions.preserve_previous(number, {f: getattr(customer, f) for f in changed}, now))
+        previous = {f: getattr(customer, f) for f in changed}
+        writes["preserved_values"] = profile_revisions.preserve_previous(number, previous, now)
     return writes

@@ -129,12 +129,12 @@ class Courier:
     def _claim(self, job: Job) -> bool:
         claim = notice_store.claim(job.version.version, job.customer_number, self.run.id,
                                    iso(self.run.clock()), job.held_at_publication)
-        writes = [claim] + self._unrecorded
+        writes = {"claim": claim, **{f"record_{i}": w for i, w in enumerate(self._unrecorded)}}
         try:
             # The token makes a retried request (lost response) idempotent, not a failed claim.
             commit(writes, token=uuid.uuid4().hex)
         except WriteConflict as conflict:
-            if conflict.failed != [0]:
+            if conflict.failed != {"claim"}:
                 raise  # our own claim was taken from us: the lease was broken; stop here
             self.flush()
             return False

@@ -4,7 +4,12 @@ ops view (which adds retention state)."""
 from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
+from chalicelib.services.disclosures import disclosures_view
+from chalicelib.services.identity_documents import identity_document_of
+from chalicelib.services.payment_methods import payment_methods_of
+from chalicelib.services.sensitive import reveals_of
 from chalicelib.services.inquiries import inquiry_view
+from chalicelib.services.orders import orders_of
 from chalicelib.services.retention import retention_state
 from chalicelib.services.suppression import suppression_of
 from chalicelib.store import audit as audit_store
@@ -33,7 +38,12 @@ def personal_records(customer_number: str, internal: bool = False) -> dict:
                         for h in retention_store.holds_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
+        "disclosures": disclosures_view(customer_number),  # permissions granted and every disclosure made
         "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
+        "payment_methods": payment_methods_of(customer_number),  # masked
+        "identity_document": identity_document_of(customer_number),  # masked
+        "sensitive_reveals": reveals_of(customer_number),  # each ops_reveal_sensitive: item, reason, at, by
+        "orders": orders_of(customer_number),  # financial records: kept after deactivation
     }
 
 

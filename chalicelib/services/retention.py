@@ -29,7 +29,7 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import profile_revisions
 from chalicelib.store import retention as store
 from chalicelib.store.audit import audit_entry
-from chalicelib.store.base import iso, parse_iso, utc_now
+from chalicelib.store.base import as_plain, iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.retention import LegalHold, RetentionRecord
 from chalicelib.store.transact import WriteConflict, commit, put_new
@@ -74,6 +74,7 @@ def _new_retention_record(customer_number: str, initiated_by: str, reason: str |
         initiated_by=initiated_by,
         reason=reason,
         legal_bases=list(settings.legal_bases),
+        record_bases=dict(settings.record_legal_bases),
         deactivated_at=iso(now),
         review_at=iso(now + timedelta(days=settings.retention_days)),
     )
@@ -96,6 +97,7 @@ def retention_view(record: RetentionRecord | None, holds: list[LegalHold]) -> di
         "initiated_by": record.initiated_by,
         "reason": record.reason,
         "legal_bases": list(record.legal_bases),
+        "record_bases": as_plain(record.record_bases) or {},
         "deactivated_at": record.deactivated_at,
         "review_at": record.review_at,
         "anonymized_at": record.anonymized_at,

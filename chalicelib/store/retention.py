@@ -3,7 +3,7 @@ holds. Neither table has a TTL: these are records the policy promises to keep.""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
 
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -35,6 +35,7 @@ class RetentionRecord(PledgeModel):
     initiated_by = UnicodeAttribute()  # "customer" | "ops"
     reason = UnicodeAttribute(null=True)
     legal_bases = ListAttribute(of=UnicodeAttribute)
+    record_bases = MapAttribute(null=True)  # kind of record -> its own basis (orders: bookkeeping_law)
     deactivated_at = UnicodeAttribute()
     review_at = UnicodeAttribute()
     anonymized_at = UnicodeAttribute(null=True)

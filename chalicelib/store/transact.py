@@ -38,18 +38,37 @@ def client():
     return _connection().client
 
 
+# PynamoDB sends a transaction's parts grouped by kind, in this order, whatever order they
+# were added in; DynamoDB's cancellation reasons follow the order sent.
+SENT_ORDER = ("condition_check", "delete", "save", "update")
+
+
+class _Recorder:
+    """Hands each write the transaction and notes which kind of part it added."""
+
+    def __init__(self, transaction: TransactWrite):
+        self._transaction, self.kinds = transaction, []
+
+    def __getattr__(self, name: str):
+        self.kinds.append(name)
+        return getattr(self._transaction, name)
+
+
 def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = None) -> None:
     """Write all or nothing. Label the writes (a dict) when a conflict's meaning depends on
     which write failed: `commit({"email_claim": ..., "customer": ...})`."""
     labelled = dict(writes) if isinstance(writes, Mapping) else {f"#{i}": w for i, w in enumerate(writes)}
     labels = list(labelled)
+    recorder = None
     try:
         with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
+            recorder = _Recorder(transaction)
             for write in labelled.values():
-                write(transaction)
+                write(recorder)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
-        failed = frozenset(labels[i] for i, reason in enumerate(reasons)
+        sent = sorted(range(len(recorder.kinds)), key=lambda i: SENT_ORDER.index(recorder.kinds[i]))
+        failed = frozenset(labels[sent[i]] for i, reason in enumerate(reasons)
                            if reason and reason.code == "ConditionalCheckFailed")
         if failed:
             raise WriteConflict(failed) from None
@@ -80,3 +99,4 @@ def forget_connections() -> None:
     for model in MODELS:
         model._connection = None
     _connection.cache_clear()
+

@@ -1,0 +1,67 @@
+"""Orders and receipts, for the logged-in customer. Checkout needs the CSRF token, the
+`cart` cookie's cart and, to be safe to retry, an `Idempotency-Key` header."""
+
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import ValidationFailed
+from chalicelib.mail.render import render_page
+from chalicelib.routes.shop import cart_token
+from chalicelib.services import orders as service
+from chalicelib.web import authenticate, handles_errors, json_body, json_response, request_id, with_session_cookie
+
+orders = Blueprint(__name__)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+RECEIPT_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER.lower())
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed("The Idempotency-Key header is not valid.", [
+            {"path": IDEMPOTENCY_HEADER, "message": "must be 1-64 of letters, digits, _ and -"}])
+    return key
+
+
+@orders.route("/orders", methods=["POST"])
+@handles_errors
+def place_order():
+    request = orders.current_request
+    caller = authenticate(request)
+    body = json_body(request, "order_create")
+    order = service.place_order(caller.customer_number, cart_token(request), body, idempotency_key(request),
+                                request_id(request), orders.lambda_context)
+    return with_session_cookie(json_response(order, 201), caller)
+
+
+@orders.route("/orders", methods=["GET"])
+@handles_errors
+def list_orders():
+    caller = authenticate(orders.current_request)
+    return with_session_cookie(json_response({"orders": service.orders_of(caller.customer_number)}), caller)
+
+
+@orders.route("/orders/{order_id}", methods=["GET"])
+@handles_errors
+def get_order(order_id):
+    caller = authenticate(orders.current_request)
+    return with_session_cookie(json_response(service.order_of_customer(caller.customer_number, order_id)), caller)
+
+
+@orders.route("/orders/{order_id}/receipt", methods=["GET"])
+@handles_errors
+def get_receipt(order_id):
+    caller = authenticate(orders.current_request)
+    page = render_page("receipt", order=service.order_of_customer(caller.customer_number, order_id))
+    return with_session_cookie(Response(body=page, status_code=200, headers=dict(RECEIPT_HEADERS)), caller)
