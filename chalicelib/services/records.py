@@ -31,10 +31,13 @@ def personal_records(customer_number: str) -> dict:
 
 
 def customer_record(customer_number: str) -> dict:
-    """The ops view: the same records, retained data included, with the account status."""
+    """The ops view: the same records, retained data included, with the account status
+    (and abuse cases naming the customer, which the customer's export leaves out)."""
+    from chalicelib.services.abuse import cases_of
+
     records = personal_records(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records,
-            **retention_state(customer_number)}
+            **retention_state(customer_number), "abuse_cases": cases_of(customer_number)}
 
 
 def _audit_view(entry) -> dict:

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
+from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
 from infra.app_functions import REPO_ROOT, AppFunction, app_functions
 from infra.build_template import stage_config
 from infra.iam import VERB_ACTIONS, load_access, policy_name
@@ -28,7 +28,8 @@ from tests.infra.conftest import STAGE
 
 # The contract's scheduled functions and the rates chalicelib/settings.py configures.
 CONTRACT_SCHEDULES = {"dispatch_policy_notices": NOTICE_DISPATCH_SCHEDULE,
-                      "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE}
+                      "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE,
+                      "destroy_stats_salts": STATS_SALT_SCHEDULE}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,8 @@ def test_ttl_check_finds_ttl_on_a_table_of_records(template):
 
 def test_tables_holding_personal_records_are_not_ephemeral():
     records = {"customers", "email_claims", "audit_trail", "inquiries", "tickets", "ticket_entries",
-               "consent_events", "mail_log", "retention_records", "legal_holds", "suppressions"}
+               "consent_events", "mail_log", "retention_records", "legal_holds", "suppressions", "abuse_cases",
+               "abuse_open_cases"}
     assert records.isdisjoint(ephemeral_tables())
 
 
