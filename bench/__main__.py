@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one after the other, on this machine."""
 
-from bench import foundation, notice_dispatch
+from bench import foundation, notice_dispatch, stats_beacon
 
 foundation.main()
 notice_dispatch.main()
+stats_beacon.main()

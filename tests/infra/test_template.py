@@ -315,3 +315,22 @@ def test_one_address_is_rate_limited_by_waf_on_the_api_stage(template):
     association = resources["ApiWebAclAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
     assert "${RestAPI}" in association["ResourceArn"]["Fn::Sub"]
+
+
+# --- ops dashboard ----------------------------------------------------------------------
+
+def test_the_dashboard_shows_page_views_visitors_api_errors_and_abuse_cases(template):
+    import json
+
+    body = json.loads(template["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    rest_api = template["Resources"]["RestAPI"]["Properties"]
+    shown = {(m[0], m[1]): dict(zip(m[2:-1:2], m[3:-1:2])) for w in body["widgets"] for m in w["properties"]["metrics"]}
+    assert set(shown) == {("Pledge", "stats_pageview"), ("Pledge", "stats_visitor"), ("Pledge", "abuse_case_opened"),
+                          ("AWS/ApiGateway", "4XXError"), ("AWS/ApiGateway", "5XXError")}
+    for (namespace, _), dims in shown.items():
+        expected = {"service": "pledge"} if namespace == "Pledge" else {"ApiName": rest_api["Name"],
+                                                                        "Stage": rest_api["StageName"]}
+        assert dims == expected
+    emitted = {m for path in (REPO_ROOT / "chalicelib").rglob("*.py")
+               for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())}
+    assert {name for namespace, name in shown if namespace == "Pledge"} <= emitted
