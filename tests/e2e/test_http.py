@@ -50,3 +50,22 @@ def test_errors_are_json_with_the_contract_shape(api):
 def test_health_and_policy(api):
     assert requests.get(f"{api}/health", timeout=30).json() == {"status": "ok"}
     assert requests.get(f"{api}/policy", timeout=30).json()["version"] == "1"
+
+
+def test_the_statistics_beacon_over_http_sets_no_cookie_and_counts_the_view(api):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.store.base import utc_now
+
+    path = f"/e2e-{uuid.uuid4().hex[:8]}"
+    for n in range(5):
+        sent = requests.post(f"{api}/stats/event", timeout=30, json={"name": "pageview",
+                             "url": f"http://127.0.0.1{path}?session=abc", "screen_width": 1280},
+                             headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 e2e-{n}"})
+        assert (sent.status_code, sent.content) == (202, b"")
+        assert "Set-Cookie" not in sent.headers
+    today = utc_now().date().isoformat()
+    with Client(app, stage_name="local") as client:
+        stats = client.lambda_.invoke("ops_site_statistics", {"from": today, "to": today}).payload
+    assert {"key": path, "visitors": 5, "pageviews": 5} in stats["pages"]

@@ -16,7 +16,7 @@ ROUTES = [
     ("POST", "/contact"), ("POST", "/signup"), ("POST", "/login"),
     ("PATCH", "/account"), ("PUT", "/account/preferences"), ("POST", "/account/deactivate"),
     ("POST", "/support/tickets"), ("GET", "/support/tickets/T%00x"), ("POST", "/unsubscribe?token=k1.C1.products.x"),
-    ("GET", "/unsubscribe?token=%ff%fe"),
+    ("GET", "/unsubscribe?token=%ff%fe"), ("POST", "/stats/event"),
 ]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),

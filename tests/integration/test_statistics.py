@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 from chalice.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import app
 from chalicelib.services import statistics
@@ -172,3 +174,20 @@ def test_ops_site_statistics_refuses_a_bad_range(client):
     for event in ({"from": "2026-02-30", "to": "2026-03-01"}, {"from": "2026-03-02", "to": "2026-03-01"},
                   {"from": "2024-01-01", "to": "2026-01-01"}, {"from": "2026-03-01"}):
         assert client.lambda_.invoke("ops_site_statistics", event).payload["error"]["code"] == "validation_error"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(url=st.text(max_size=60), referrer=st.none() | st.text(max_size=60), agent=st.text(max_size=80),
+       country=st.text(max_size=4), scheme=st.sampled_from(["https://", "http://", "HTTP://", ""]))
+def test_no_event_or_header_gets_a_server_error(beacon_client, url, referrer, agent, country, scheme):
+    body = {"name": "pageview", "url": scheme + url, **({"referrer": scheme + referrer} if referrer is not None else {})}
+    response = send(beacon_client, body, agent, country)
+    assert response.status_code in (202, 400), response.body
+
+
+@pytest.fixture(scope="module")
+def beacon_client(local_stack):
+    local_stack.clean()
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+    local_stack.clean()
