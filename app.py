@@ -17,14 +17,15 @@ from chalicelib.routes.preferences import preferences
 from chalicelib.routes.recovery import recovery
 from chalicelib.routes.sensitive import sensitive
 from chalicelib.routes.shop import shop
+from chalicelib.routes.stats import stats
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
+from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
 from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
-for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi):
+for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats):
     app.register_blueprint(blueprint)
 app.register_blueprint(recovery)
 app.register_blueprint(disclosures)
@@ -181,3 +182,32 @@ def activate_policy_versions(event):
     from chalicelib.services import activation
 
     return run_scheduled("activate_policy_versions", activation.activate_policy_versions)
+
+
+@app.lambda_function(name="ops_site_statistics")
+def ops_site_statistics(event, context):
+    from chalicelib.services import statistics
+
+    return run_ops("ops_site_statistics", event, lambda e: statistics.site_statistics(e["from"], e["to"]))
+
+
+@app.lambda_function(name="ops_abuse_cases")
+def ops_abuse_cases(event, context):
+    from chalicelib.services import abuse
+
+    return run_ops("ops_abuse_cases", event, lambda e: abuse.list_cases(e.get("status")))
+
+
+@app.lambda_function(name="ops_close_abuse_case")
+def ops_close_abuse_case(event, context):
+    from chalicelib.services import abuse
+
+    return run_ops("ops_close_abuse_case", event, lambda e: abuse.close_case(e["case_id"], e["resolution"]))
+
+
+@accepts_any_event
+@app.schedule(STATS_SALT_SCHEDULE, name="destroy_stats_salts")
+def destroy_stats_salts(event):
+    from chalicelib.services import statistics
+
+    return run_scheduled("destroy_stats_salts", statistics.destroy_old_salts)

@@ -17,6 +17,7 @@ MARKETING_TOPICS = ("products", "website", "new_services", "special_offers")
 # environment exists: they are deploy-time constants, changed here and redeployed.
 NOTICE_DISPATCH_SCHEDULE = "rate(5 minutes)"
 POLICY_ACTIVATION_SCHEDULE = "rate(1 hour)"
+STATS_SALT_SCHEDULE = "rate(15 minutes)"  # a day's statistics salt is destroyed within 15 minutes of its end
 LOCAL_STAGES = ("local", "test")
 
 

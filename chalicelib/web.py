@@ -194,3 +194,9 @@ def observe_request(event, get_response):
     )
     flush_metrics()
     return response
+
+
+def source_ip(request) -> str:
+    """The caller's address as API Gateway saw it (for abuse rules and the statistics hash)."""
+    context = getattr(request, "context", None) or {}
+    return (context.get("identity") or {}).get("sourceIp") or ""

@@ -74,6 +74,7 @@ def merge_template(stage: str) -> dict:
                                                                   lambda a: a.get("sensitive_key") == "open")))
     resources.update(platform.mail_feedback(stage, config.mail))
     resources.update(platform.alarms(stage, config.api_name, config.api_gateway_stage, functions))
+    resources.update(platform.dashboard(stage, config.api_name, config.api_gateway_stage))
     resources.update(platform.api_overrides(config.api_name))
     resources.update(platform.gateway_responses())
     resources.update(platform.per_address_limit(stage))

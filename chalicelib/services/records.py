@@ -48,11 +48,15 @@ def personal_records(customer_number: str, internal: bool = False) -> dict:
 
 
 def customer_record(customer_number: str) -> dict:
-    """The ops view: the same records, retained data included, with the account status."""
+    """The ops view: the same records, retained data included, with the account status
+    (and abuse cases naming the customer, which the customer's export leaves out)."""
+    from chalicelib.services.abuse import cases_of
+
     records = personal_records(customer_number, internal=True)
     state = retention_state(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records, **state,
-            "preserved_profile_values": _preserved_values(customer_number, state)}
+            "preserved_profile_values": _preserved_values(customer_number, state),
+            "abuse_cases": cases_of(customer_number)}
 
 
 INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")

@@ -112,3 +112,22 @@ def test_verify_email_and_reset_password_through_the_pages(api):
     assert browser.get(f"{api}/account", timeout=30).status_code == 401  # every session ended
     assert requests.post(f"{api}/login", json={"email": email, "password": "new and long enough"},
                          timeout=30).status_code == 200
+
+
+def test_the_statistics_beacon_over_http_sets_no_cookie_and_counts_the_view(api):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.store.base import utc_now
+
+    path = f"/e2e-{uuid.uuid4().hex[:8]}"
+    for n in range(5):
+        sent = requests.post(f"{api}/stats/event", timeout=30, json={"name": "pageview",
+                             "url": f"http://127.0.0.1{path}?session=abc", "screen_width": 1280},
+                             headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 e2e-{n}"})
+        assert (sent.status_code, sent.content) == (202, b"")
+        assert "Set-Cookie" not in sent.headers
+    today = utc_now().date().isoformat()
+    with Client(app, stage_name="local") as client:
+        stats = client.lambda_.invoke("ops_site_statistics", {"from": today, "to": today}).payload
+    assert {"key": path, "visitors": 5, "pageviews": 5} in stats["pages"]

@@ -16,7 +16,7 @@ ROUTES = [
     ("POST", "/contact"), ("POST", "/signup"), ("POST", "/login"),
     ("PATCH", "/account"), ("PUT", "/account/preferences"), ("POST", "/account/deactivate"),
     ("POST", "/support/tickets"), ("GET", "/support/tickets/T%00x"), ("POST", "/unsubscribe?token=k1.C1.products.x"),
-    ("GET", "/unsubscribe?token=%ff%fe"),
+    ("GET", "/unsubscribe?token=%ff%fe"), ("POST", "/stats/event"),
 ]
 # Text as attackers send it: lone surrogates, control characters, a trailing newline.
 hostile_text = (
