@@ -35,12 +35,15 @@ IDENTITY_DOCUMENT = "identity_document"
 
 def place_order(customer_number: str, cart_token: str | None, body: dict, idempotency_key: str | None,
                 request_id: str | None = None, lambda_context=None) -> dict:
-    """The placed order (the same answer again for a retry with the same key and body)."""
-    def checkout() -> dict:
+    """The placed order (the same answer again for a retry with the same key and body).
+    The idempotency record keeps only the order id, never the billing details: it is no
+    place for personal data, which anonymization could not find there."""
+    if idempotency_key is None:
         return _checkout(customer_number, cart_token, body, request_id)
 
-    if idempotency_key is None:
-        return checkout()
+    def checkout() -> dict:
+        return {"order_id": _checkout(customer_number, cart_token, body, request_id)["order_id"]}
+
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -49,11 +52,12 @@ def place_order(customer_number: str, cart_token: str | None, body: dict, idempo
     from chalicelib.store.idempotency import run_once
 
     try:
-        return run_once("checkout", f"{customer_number}#{idempotency_key}", body, checkout, lambda_context)
+        placed = run_once("checkout", f"{customer_number}#{idempotency_key}", body, checkout, lambda_context)
     except IdempotencyValidationError:
         raise Conflict("This Idempotency-Key was already used with another request.") from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("A request with this Idempotency-Key is still being processed.") from None
+    return order_of_customer(customer_number, placed["order_id"])
 
 
 def _checkout(customer_number: str, cart_token: str | None, body: dict, request_id: str | None) -> dict:
