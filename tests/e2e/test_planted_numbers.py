@@ -104,16 +104,25 @@ def submit(api: str, planted: dict) -> dict:
             "text": "\n".join(a.text for a in answers)}
 
 
-def raw_dump(ports: Ports) -> str:
-    """Every item of every table, raw: strings as stored, binaries as base64 and as bytes."""
+def raw_dump(ports: Ports) -> tuple[str, str]:
+    """Every item of every table, raw: (everything, binaries as base64 and as bytes too;
+    the attributes stored in clear only)."""
     client = dynamodb_client(ports.dynamodb)
-    parts = []
+    everything, clear = [], []
     for table in client.list_tables()["TableNames"]:
         for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
             for item in page["Items"]:
-                parts.append(json.dumps(item, default=lambda b: base64.b64encode(b).decode()))
-                parts += [bytes(v["B"]).decode("latin-1") for v in item.values() if "B" in v]
-    return "\n".join(parts)
+                everything.append(json.dumps(item, default=lambda b: base64.b64encode(b).decode()))
+                everything += [bytes(v["B"]).decode("latin-1") for v in item.values() if "B" in v]
+                clear.append(json.dumps({k: v for k, v in item.items() if "B" not in v}))
+    return "\n".join(everything), "\n".join(clear)
+
+
+def without_random_runs(data: bytes) -> bytes:
+    """The data less long base64 runs and runs of non-text bytes (ciphertexts, keys, SQLite
+    page structure), where any short digit string turns up by chance. A CVC written in
+    clear would stand between quotes or spaces, not inside such a run."""
+    return re.sub(rb"[A-Za-z0-9+/=]{40,}|[^\x09\x0a\x0d\x20-\x7e]+", b" ", data)
 
 
 def devstack_invoke(ports: Ports, event: dict) -> tuple[int, dict]:
@@ -157,7 +166,7 @@ def test_planted_numbers_are_nowhere_in_clear(file_stack, local_stack):
     files = every_file(folder, local_stack.tmp)
     assert any(p.suffix == ".db" for p in files), "DynamoDB Local kept no data file"
     contents = {p: p.read_bytes() for p in files}
-    table_text = raw_dump(ports)
+    table_text, clear_text = raw_dump(ports)
     responses = "\n".join(c["text"] for c in customers)
     numbers = [n for p in planted for n in [p["cards"][0][0], p["cards"][1][0], p["rejected"], p["iban"], p["id"]]]
     for number in numbers:
@@ -165,13 +174,13 @@ def test_planted_numbers_are_nowhere_in_clear(file_stack, local_stack):
             assert needle not in table_text and needle not in responses, number
             for path, data in contents.items():
                 assert needle.encode() not in data, (number, path)
+    texts = {path: without_random_runs(data) for path, data in contents.items()}
+    texts.update({"tables": clear_text.encode(), "responses": responses.encode()})
     for cvc in [cvc for p in planted for _, cvc in p["cards"]]:
         standalone = re.compile(rb"(?<![0-9])" + cvc.encode() + rb"(?![0-9])")
-        assert not standalone.search(table_text.encode()) and not standalone.search(responses.encode()), cvc
-        for path, data in contents.items():
-            assert not standalone.search(data), (cvc, path)
-    for path, data in contents.items():
-        assert b"cvc" not in data.lower(), path
-    assert "cvc" not in table_text.lower()
+        for where, text in texts.items():
+            assert not standalone.search(text), (cvc, where)
+    for where, text in texts.items():
+        assert b"cvc" not in text.lower(), where
     for p in planted:  # the last four are there: the search did look at the items
         assert p["iban"][-4:] in table_text and p["id"][-4:] in table_text
