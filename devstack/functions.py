@@ -3,12 +3,14 @@ a way to call one the way Lambda does."""
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,6 +40,9 @@ class FakeLambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/pledge-local-{function_name}"
         self.log_stream_name = "local"
+        self.identity = None
+        # As `aws lambda invoke --client-context` would send it: the local user declares who runs it.
+        self.client_context = SimpleNamespace(client=None, env=None, custom={"caller": f"{getpass.getuser()}@local"})
         self._deadline = time.monotonic() + timeout_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
