@@ -42,11 +42,18 @@ class FakeLambdaContext:
         self.log_stream_name = "local"
         self.identity = None
         # As `aws lambda invoke --client-context` would send it: the local user declares who runs it.
-        self.client_context = SimpleNamespace(client=None, env=None, custom={"caller": f"{getpass.getuser()}@local"})
+        self.client_context = SimpleNamespace(client=None, env=None, custom={"caller": f"{local_user()}@local"})
         self._deadline = time.monotonic() + timeout_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "someone"
 
 
 def load_app_module(module_name: str | None = None):

@@ -12,7 +12,6 @@ validation error, never a crash.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import subprocess
@@ -23,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devstack.config import REPO_ROOT
+from devstack.functions import local_user
 from infra.app_functions import app_functions
 from infra.console_events import examples_of
 from tests.helpers import add_customers
@@ -168,7 +168,7 @@ def test_an_ops_audit_entry_names_the_invocation_and_its_caller(clean_stack):
     code, _ = invoke_example("ops_legal_hold", "place-hold", {"customer_number": number})
     assert code == 0
     [entry] = [e for e in customer_record(number)["audit_trail"] if e["action"] == "legal_hold_placed"]
-    assert entry["caller"] == f"declared:{getpass.getuser()}@local"
+    assert entry["caller"] == f"declared:{local_user()}@local"
     uuid.UUID(entry["request_id"])  # the Lambda request id: the key to the invocation's CloudTrail record
 
 
