@@ -27,7 +27,7 @@ CONDITIONS = {
 # Functions whose log lines these queries read: fields the code logs that hold no personal
 # data (never source_ip, customer_number, the raw @message or an exception's text).
 QUERY_FIELDS = ("@timestamp", "@log", "@requestId", "level", "message", "function", "code", "error_message",
-                "fields", "route", "method", "status", "duration_ms", "correlation_id", "version", "error_code",
+                "error_fields", "route", "method", "status", "duration_ms", "correlation_id", "version", "error_code",
                 "attempts")
 SENSITIVE_FUNCTIONS = ("ops_reveal_sensitive", "ops_disclose_customer_data")
 
@@ -99,7 +99,7 @@ def saved_queries(stage: str, functions: list[AppFunction]) -> dict:
             "or @message like /Task timed out|Runtime\\.\\w+Error|\\[ERROR\\]/",
             "sort @timestamp desc", "limit 500"]),
         "QueryOpsRefused": _query(stage, "ops functions refused and why", ops, [
-            "fields @timestamp, function, code, error_message, fields, correlation_id",
+            "fields @timestamp, function, code, error_message, error_fields, correlation_id",
             'filter message = "ops function refused"',
             "sort @timestamp desc", "limit 500"]),
         "QueryNoticeProblems": _query(stage, "policy notices deferred or unconfirmed", notices, [
