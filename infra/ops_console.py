@@ -50,10 +50,10 @@ def _trail_arn(stage: str) -> dict:
 def test_events(stage: str, functions: list[AppFunction]) -> dict:
     """One schema per ops, scheduled and event-fed function in the registry the Lambda
     console reads shareable test events from; its examples are the named events."""
-    registry = {"Fn::If": ["CreatesTestEventRegistry", {"Fn::GetAtt": ["TestEventRegistry", "RegistryName"]},
+    registry = {"Fn::If": ["CreatesTestEventRegistry", {"Fn::GetAtt": ["LambdaTestEventRegistry", "RegistryName"]},
                            REGISTRY]}
     resources = {
-        "TestEventRegistry": {
+        "LambdaTestEventRegistry": {
             "Type": "AWS::EventSchemas::Registry", "Condition": "CreatesTestEventRegistry",
             # Shared by every stack and console user of the account and region: never deleted with us.
             "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
@@ -225,7 +225,7 @@ def ops_trail(stage: str, functions: list[AppFunction]) -> dict:
                  "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
             ]}},
         },
-        "OpsTrail": {
+        "OpsInvocationTrail": {
             "Type": "AWS::CloudTrail::Trail", "Condition": "HasOpsTrail", "DependsOn": "OpsTrailBucketPolicy",
             "Properties": {
                 "TrailName": trail_name(stage),

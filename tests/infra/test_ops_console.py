@@ -40,7 +40,7 @@ def test_every_ops_scheduled_and_event_fed_function_has_its_test_events(template
 
 
 def test_the_registry_is_created_only_where_the_parameter_says(template):
-    registry = template["Resources"]["TestEventRegistry"]
+    registry = template["Resources"]["LambdaTestEventRegistry"]
     assert registry["Condition"] == "CreatesTestEventRegistry"
     assert registry["Properties"]["RegistryName"] == REGISTRY
     assert registry["DeletionPolicy"] == "Retain"
@@ -105,7 +105,7 @@ def emitted_metric_patterns() -> list[re.Pattern]:
     """Every name the code passes to `count(...)`, f-string parts as wildcards."""
     patterns = []
     for path in (REPO_ROOT / "chalicelib").rglob("*.py"):
-        for name in re.findall(r"""count\(\s*f?["']([^"']+)["']""", path.read_text()):
+        for _, name in re.findall(r"""count\(\s*f?(["'])(.+?)\1""", path.read_text()):
             patterns.append(re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(name)) + "$"))
     return patterns
 
@@ -170,7 +170,7 @@ def test_the_dashboard_check_finds_a_metric_nobody_emits_and_a_missing_alarm(tem
 # --- who ran what -------------------------------------------------------------------------------
 
 def test_the_trail_records_ops_invocations_only(template, functions):
-    trail = template["Resources"]["OpsTrail"]
+    trail = template["Resources"]["OpsInvocationTrail"]
     assert trail["Condition"] == "HasOpsTrail"
     props = trail["Properties"]
     assert props["TrailName"] == trail_name(STAGE)
