@@ -115,4 +115,5 @@ def call(function: Function, event: dict) -> Any:
 
 
 def is_failure(result: Any) -> bool:
-    return isinstance(result, dict) and "error" in result
+    """`{"error": {...}}`; a result that merely has an `error` field (a notice's: None) is not."""
+    return isinstance(result, dict) and isinstance(result.get("error"), dict)

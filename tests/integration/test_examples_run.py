@@ -25,7 +25,7 @@ from devstack.config import REPO_ROOT
 from devstack.functions import local_user
 from infra.app_functions import app_functions
 from infra.console_events import examples_of
-from tests.helpers import add_customers
+from tests.helpers import PASSWORD
 
 HARMLESS_REFUSALS = {"not_found", "conflict", "forbidden", "notice_period_too_short"}
 NOW = datetime.now(timezone.utc)
@@ -36,8 +36,10 @@ def _iso(moment: datetime) -> str:
 
 
 def customer() -> str:
-    [number] = add_customers(1, _iso(NOW - timedelta(days=1)))
-    return number
+    from chalicelib.services import accounts
+
+    signup = {"name": "Ann Example", "email": f"ann.{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD}
+    return accounts.signup(signup, None).customer_number
 
 
 def customer_with_holds(count: int) -> tuple[str, list[str]]:
