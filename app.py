@@ -6,6 +6,7 @@ code it never runs."""
 
 from chalice import Chalice
 
+from chalicelib.invocation import observe_invocation
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.disclosures import disclosures
@@ -25,6 +26,8 @@ from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
+app.register_middleware(observe_invocation, "pure_lambda")
+app.register_middleware(observe_invocation, "scheduled")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats):
     app.register_blueprint(blueprint)
 app.register_blueprint(recovery)

@@ -16,9 +16,6 @@ MAIL_FEEDBACK_TYPES = ("Email Bounced", "Email Complaint Received")
 NOTICE_DEADLINE_METRIC = "PolicyNoticeDeadlineMissed"
 METRICS_NAMESPACE = "Pledge"
 METRICS_SERVICE = "pledge"
-# What the ops dashboard shows from the app's own metrics (chalicelib/services/statistics.py, abuse.py).
-DASHBOARD_METRICS = {"stats_pageview": "page views", "stats_visitor": "visitors (first view of their day)",
-                     "abuse_case_opened": "abuse cases opened"}
 
 PARAMETERS = {
     "AlarmEmail": {"Type": "String", "Default": "",
@@ -321,27 +318,3 @@ def per_address_limit(stage: str) -> dict:
     }
 
 
-def _widget(title: str, metrics: list[list], period: int, x: int) -> dict:
-    return {"type": "metric", "x": x, "y": 0, "width": 8, "height": 6,
-            "properties": {"title": title, "region": "${AWS::Region}", "stat": "Sum", "period": period,
-                           "view": "timeSeries", "metrics": metrics}}
-
-
-def dashboard(stage: str, api_name: str, api_stage: str) -> dict:
-    """The site at a glance in the CloudWatch console: page views and visitors per hour,
-    the API's 4xx and 5xx, abuse cases opened."""
-    def app_metric(name: str) -> list:
-        return [METRICS_NAMESPACE, name, "service", METRICS_SERVICE, {"label": DASHBOARD_METRICS[name]}]
-
-    def api_metric(name: str, label: str) -> list:
-        return ["AWS/ApiGateway", name, "ApiName", api_name, "Stage", api_stage, {"label": label}]
-
-    body = {"widgets": [
-        _widget("Page views and visitors (per hour)", [app_metric("stats_pageview"), app_metric("stats_visitor")],
-                3600, 0),
-        _widget("API errors (per 5 minutes)", [api_metric("4XXError", "4xx"), api_metric("5XXError", "5xx")], 300, 8),
-        _widget("Abuse cases opened (per hour)", [app_metric("abuse_case_opened")], 3600, 16),
-    ]}
-    return {"OpsDashboard": {"Type": "AWS::CloudWatch::Dashboard",
-                             "Properties": {"DashboardName": f"pledge-{stage}",
-                                            "DashboardBody": {"Fn::Sub": json.dumps(body)}}}}

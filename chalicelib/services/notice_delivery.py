@@ -160,8 +160,16 @@ class Courier:
         except mailer.MailUncertain as error:
             # SES may have accepted it: never "deferred" (which would send again), but
             # "unconfirmed", like a crash after the send.
+            count("PolicyNoticeUnconfirmed")
+            get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
+                               "ops_resolve_notice", extra={"version": job.version.version,
+                                                            "customer_number": job.customer_number,
+                                                            "error_code": error.code})
             return Outcome("unconfirmed", {"error": error.code})
         except mailer.MailDeferred as error:
+            count("PolicyNoticeDeferred")
+            get_logger().warning("policy notice deferred", extra={"version": job.version.version,
+                                                                  "error_code": error.code, "attempts": job.attempts})
             return Outcome("deferred", {"error": error.code, "retry_at": iso(self.run.clock() + _backoff(job))})
         return Outcome("sent", {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()),
                                 "error": None, "retry_at": None}, [delivered.record])

@@ -73,6 +73,7 @@ def dispatch_notices(time_left: Callable[[], float], clock: Callable[[], datetim
         remaining = sum(_run_campaign(by_version[v.version], v, run) for v in ordered)
     finally:
         store.release_lease(run.id)
+    count("PolicyNoticesRemaining", remaining)  # the ops dashboard's campaign progress
     return {"sent": run.sent, "remaining": remaining}
 
 

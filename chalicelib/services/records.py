@@ -64,8 +64,11 @@ INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")
 
 def _audit_view(entry, internal: bool) -> dict:
     shown = internal or entry.action not in INTERNAL_ACTIONS
-    return {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
+    view = {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
             "reason": entry.reason if shown else None, "at": entry.at}
+    if internal:  # which invocation, and who ran it where Lambda says (chalicelib/invocation.py)
+        view.update(request_id=entry.request_id, caller=entry.caller)
+    return view
 
 
 def _preserved_values(customer_number: str, state: dict) -> list[dict]:
