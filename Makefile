@@ -38,6 +38,8 @@ LAMBDA_PYTHON ?= $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/p
 STACK ?= pledge-$(STAGE)
 DEPLOY_BUCKET ?=
 ALARM_EMAIL ?=
+TEST_EVENT_REGISTRY ?=
+OPS_TRAIL ?=
 
 .PHONY: tools package check-template deploy
 
@@ -67,5 +69,6 @@ deploy: package venv
 		--s3-prefix $(STACK) --output-template-file $(BUILD)/packaged.json
 	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name $(STACK) \
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-		--parameter-overrides Stage=$(STAGE) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL))
+		--parameter-overrides Stage=$(STAGE) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) \
+		$(if $(TEST_EVENT_REGISTRY),TestEventRegistry=$(TEST_EVENT_REGISTRY)) $(if $(OPS_TRAIL),OpsTrail=$(OPS_TRAIL))
 	$(VPY) -m infra.record_deployment $(STAGE)  # lets `chalice invoke -n NAME --stage $(STAGE)` find the functions

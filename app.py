@@ -6,23 +6,32 @@ code it never runs."""
 
 from chalice import Chalice
 
+from chalicelib.invocation import observe_invocation
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
+from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
+from chalicelib.routes.openapi import openapi
 from chalicelib.routes.orders import orders
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
+from chalicelib.routes.recovery import recovery
 from chalicelib.routes.sensitive import sensitive
 from chalicelib.routes.shop import shop
+from chalicelib.routes.stats import stats
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
+from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
 from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
-for blueprint in (forms, account, support, policy, preferences, unsubscribe):
+app.register_middleware(observe_invocation, "pure_lambda")
+app.register_middleware(observe_invocation, "scheduled")
+for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats):
     app.register_blueprint(blueprint)
+app.register_blueprint(recovery)
+app.register_blueprint(disclosures)
 app.register_blueprint(sensitive)
 app.register_blueprint(shop)  # catalog and cart
 app.register_blueprint(orders)
@@ -105,6 +114,14 @@ def ops_set_preferences(event, context):
     )
 
 
+@app.lambda_function(name="ops_disclose_customer_data")
+def ops_disclose_customer_data(event, context):
+    from chalicelib.services import disclosures as disclosure_service
+
+    return run_ops("ops_disclose_customer_data", event,
+                   lambda e: disclosure_service.disclose(e, getattr(context, "aws_request_id", None)))
+
+
 @app.lambda_function(name="record_mail_suppressions")
 def record_mail_suppressions(event, context):
     """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
@@ -168,3 +185,32 @@ def activate_policy_versions(event):
     from chalicelib.services import activation
 
     return run_scheduled("activate_policy_versions", activation.activate_policy_versions)
+
+
+@app.lambda_function(name="ops_site_statistics")
+def ops_site_statistics(event, context):
+    from chalicelib.services import statistics
+
+    return run_ops("ops_site_statistics", event, lambda e: statistics.site_statistics(e["from"], e["to"]))
+
+
+@app.lambda_function(name="ops_abuse_cases")
+def ops_abuse_cases(event, context):
+    from chalicelib.services import abuse
+
+    return run_ops("ops_abuse_cases", event, lambda e: abuse.list_cases(e.get("status")))
+
+
+@app.lambda_function(name="ops_close_abuse_case")
+def ops_close_abuse_case(event, context):
+    from chalicelib.services import abuse
+
+    return run_ops("ops_close_abuse_case", event, lambda e: abuse.close_case(e["case_id"], e["resolution"]))
+
+
+@accepts_any_event
+@app.schedule(STATS_SALT_SCHEDULE, name="destroy_stats_salts")
+def destroy_stats_salts(event):
+    from chalicelib.services import statistics
+
+    return run_scheduled("destroy_stats_salts", statistics.destroy_old_salts)

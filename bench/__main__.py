@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, one after the other, on this machine."""
 
-from bench import checkout, foundation, notice_dispatch
+from bench import checkout, foundation, notice_dispatch, stats_beacon
 
 foundation.main()
 notice_dispatch.main()
 checkout.main()
+stats_beacon.main()

@@ -51,6 +51,10 @@ class NoticePeriodTooShort(PledgeError):
 class RateLimited(PledgeError):
     status, code = 429, "rate_limited"
 
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds: sent as the Retry-After header
+
 
 class PayloadTooLarge(PledgeError):
     status, code = 413, "payload_too_large"

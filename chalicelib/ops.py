@@ -15,7 +15,10 @@ def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str |
     try:
         result = action(validate(schema or name, event if event is not None else {}))
     except PledgeError as error:
-        logger.info("ops function refused", extra={"function": name, "code": error.code})
+        # Why, without values: the code, the contract's message (written by us, never
+        # quoting input) and the paths of the fields at fault.
+        logger.info("ops function refused", extra={"function": name, "code": error.code, "error_message": error.message,
+                                                   "error_fields": [detail["path"] for detail in error.details]})
         return error.to_dict()
     finally:
         flush_metrics()

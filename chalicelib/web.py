@@ -20,6 +20,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.input_guard import check_encodable, check_json_depth
 from chalicelib.settings import get_settings
 from chalicelib.validation import validate
 
@@ -42,7 +43,10 @@ CHALICE_ERROR_CODES = {
 
 
 def error_response(error: PledgeError) -> Response:
-    return Response(body=error.to_dict(), status_code=error.status, headers=dict(JSON_HEADERS))
+    headers = dict(JSON_HEADERS)
+    if getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(body=error.to_dict(), status_code=error.status, headers=headers)
 
 
 def json_response(body, status_code: int = 200, headers: dict | None = None) -> Response:
@@ -89,10 +93,12 @@ def json_body(request, schema_name: str) -> dict:
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = request.raw_body or b""
+    check_json_depth(raw)
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, ValueError):
         raise ValidationFailed("The body is not valid JSON.", [{"path": "", "message": "is not valid JSON"}])
+    check_encodable(data)
     return validate(schema_name, data)
 
 
@@ -188,3 +194,9 @@ def observe_request(event, get_response):
     )
     flush_metrics()
     return response
+
+
+def source_ip(request) -> str:
+    """The caller's address as API Gateway saw it (for abuse rules and the statistics hash)."""
+    context = getattr(request, "context", None) or {}
+    return (context.get("identity") or {}).get("sourceIp") or ""

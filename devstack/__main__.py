@@ -1,4 +1,5 @@
-"""python -m devstack run | invoke NAME 'JSON' | outbox [--json]"""
+"""python -m devstack run | invoke NAME ['JSON' | --example EXAMPLE [--set FIELD=VALUE ...]] | examples NAME
+| outbox [--json] | openapi"""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def invoke(name: str, payload: str) -> int:
 
 
 def _invoke(name: str, payload: str) -> object:
-    from .config import port_open, ports
+    from .config import LOCAL_TABLE_PREFIX, SECRETS_FILE, port_open, ports
     from .env import apply_env, local_env
     from .functions import call, discover, load_app_module
 
@@ -64,7 +65,10 @@ def _invoke(name: str, payload: str) -> object:
     if not port_open(p.dynamodb):
         return _error("stack_not_running",
                       f"the local stack is not running (nothing on port {p.dynamodb}); start it with `make run`")
-    apply_env(local_env(stack_ports=p))
+    # The running stack's tables and secrets: `make run`'s, unless the environment names
+    # another stack's (the test session's).
+    apply_env(local_env(stack_ports=p, table_prefix=os.environ.get("PLEDGE_TABLE_PREFIX") or LOCAL_TABLE_PREFIX,
+                        secrets_file=os.environ.get("PLEDGE_SECRETS_FILE") or SECRETS_FILE))
     try:
         functions = discover(load_app_module())
     except Exception as exc:
@@ -78,6 +82,38 @@ def _invoke(name: str, payload: str) -> object:
     except Exception as exc:
         traceback.print_exc()
         return _error("internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def example_event(name: str, example: str, overrides: list[str]) -> str | dict:
+    """The JSON text of the function's named example with `FIELD=VALUE` overrides (top-level
+    string fields), or an error."""
+    from infra.console_events import examples_of
+
+    examples = examples_of(name)
+    if example not in examples:
+        known = sorted(examples)
+        return _error("unknown_example", f"{name} has no example {example!r}; known: {', '.join(known) or 'none'}",
+                      known=known)
+    event = dict(examples[example])
+    for override in overrides:
+        field, sep, value = override.partition("=")
+        if not sep or not field:
+            return _error("validation_error", f"--set takes FIELD=VALUE, not {override!r}")
+        event[field] = value
+    return json.dumps(event)
+
+
+def examples(name: str) -> int:
+    """The function's named examples (the same the Lambda console offers), one per line."""
+    from infra.console_events import examples_of
+
+    named = examples_of(name)
+    if not named:
+        print(f"devstack: no examples for {name!r} (chalicelib/schemas/examples/{name}.json)", file=sys.stderr)
+        return 1
+    for example, event in named.items():
+        print(f"{example}\t{json.dumps(event, ensure_ascii=False)}")
+    return 0
 
 
 def outbox(as_json: bool) -> int:
@@ -99,15 +135,34 @@ def main(argv: list[str] | None = None) -> int:
     p_invoke = sub.add_parser("invoke", help="run an ops or scheduled function against the running stack")
     p_invoke.add_argument("name")
     p_invoke.add_argument("event", nargs="?", default="{}")
+    p_invoke.add_argument("--example", help="run this named example (see `examples NAME`) instead of EVENT")
+    p_invoke.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                          help="with --example: set a top-level string field (repeatable)")
+    p_examples = sub.add_parser("examples", help="the named example events of a function")
+    p_examples.add_argument("name")
     p_outbox = sub.add_parser("outbox", help="email accepted by the local SES stand-in")
     p_outbox.add_argument("--json", action="store_true")
+    sub.add_parser("openapi", help="copy the request schemas into chalicelib/openapi.json")
     args = parser.parse_args(argv)
     if args.command == "run":
         from .run import run
 
         return run()
     if args.command == "invoke":
-        return invoke(args.name, args.event)
+        if args.example is None:
+            return invoke(args.name, args.event)
+        event = example_event(args.name, args.example, args.set)
+        if isinstance(event, dict):
+            print(json.dumps(event, indent=2))
+            return 1
+        return invoke(args.name, event)
+    if args.command == "examples":
+        return examples(args.name)
+    if args.command == "openapi":
+        from .openapi import SPEC, sync
+
+        print(f"devstack: {SPEC} {'updated' if sync() else 'already up to date'}")
+        return 0
     return outbox(args.json)
 
 

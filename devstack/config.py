@@ -12,7 +12,7 @@ LOCAL_DIR = REPO_ROOT / ".local"
 CACHE_DIR = LOCAL_DIR / "cache"
 LOG_DIR = LOCAL_DIR / "logs"
 DYNAMODB_DATA_DIR = LOCAL_DIR / "dynamodb"
-SECRETS_FILE = LOCAL_DIR / "secrets.json"
+SECRETS_DIR = LOCAL_DIR / "secrets"
 KMS_KEY_MATERIAL_FILE = LOCAL_DIR / "kms-key-material.bin"
 
 LOCAL_TABLE_PREFIX = "pledge-local-"

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from .aws_setup import KMS_ALIAS
-from .config import LOCAL_TABLE_PREFIX, REPO_ROOT, SECRETS_FILE, Ports, ports, url
+from .config import LOCAL_TABLE_PREFIX, REPO_ROOT, SECRETS_DIR, Ports, ports, url
 
 CHALICE_CONFIG = REPO_ROOT / ".chalice" / "config.json"
 # Never let a developer's real AWS profile or session leak into the local stack.
@@ -23,7 +23,7 @@ def stage_environment(stage: str = "local", config_path: Path = CHALICE_CONFIG) 
 
 
 def local_env(*, stack_ports: Ports | None = None, table_prefix: str = LOCAL_TABLE_PREFIX,
-              secrets_file: Path = SECRETS_FILE, stage: str = "local",
+              secrets_dir: Path = SECRETS_DIR, stage: str = "local",
               kms_key_id: str = KMS_ALIAS) -> dict[str, str]:
     """Variables to set for the app on the local stack: the stage's own from
     .chalice/config.json, the local endpoints, region and dummy credentials."""
@@ -33,7 +33,7 @@ def local_env(*, stack_ports: Ports | None = None, table_prefix: str = LOCAL_TAB
     env.update({
         "PLEDGE_STAGE": stage,
         "PLEDGE_TABLE_PREFIX": table_prefix,
-        "PLEDGE_SECRETS_FILE": str(Path(secrets_file).resolve()),
+        "PLEDGE_SECRETS_DIR": str(Path(secrets_dir).resolve()),
         "PLEDGE_KMS_KEY_ID": kms_key_id,
         "PLEDGE_API_PORT": str(p.api),
         "PLEDGE_DYNAMODB_PORT": str(p.dynamodb),

@@ -83,7 +83,7 @@ def ephemeral_stack(table_prefix: str, tmp: Path | None = None):
         dynamodb_proc = stack = None
         try:
             dynamodb_proc = start_dynamodb_local(stack_ports.dynamodb, db_path=None, log=folder / "dynamodb.log")
-            env = local_env(stack_ports=stack_ports, table_prefix=table_prefix, secrets_file=folder / "secrets.json")
+            env = local_env(stack_ports=stack_ports, table_prefix=table_prefix, secrets_dir=folder / "secrets")
             stack = LocalStack(stack_ports, env, table_prefix, folder)
             stack.aws_proc = start_aws_server(stack_ports.aws, log=folder / "aws.log")
             apply_env(env)

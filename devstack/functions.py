@@ -3,12 +3,14 @@ a way to call one the way Lambda does."""
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,10 +40,20 @@ class FakeLambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/pledge-local-{function_name}"
         self.log_stream_name = "local"
+        self.identity = None
+        # As `aws lambda invoke --client-context` would send it: the local user declares who runs it.
+        self.client_context = SimpleNamespace(client=None, env=None, custom={"caller": f"{local_user()}@local"})
         self._deadline = time.monotonic() + timeout_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "someone"
 
 
 def load_app_module(module_name: str | None = None):
@@ -103,4 +115,5 @@ def call(function: Function, event: dict) -> Any:
 
 
 def is_failure(result: Any) -> bool:
-    return isinstance(result, dict) and "error" in result
+    """`{"error": {...}}`; a result that merely has an `error` field (a notice's: None) is not."""
+    return isinstance(result, dict) and isinstance(result.get("error"), dict)

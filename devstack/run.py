@@ -34,18 +34,13 @@ from .env import apply_env, child_env, local_env
 from .tables import create_tables
 
 
-def chalice_command() -> str:
-    candidate = Path(sys.executable).parent / "chalice"
-    return str(candidate) if candidate.exists() else (shutil.which("chalice") or "chalice")
-
-
 def start_chalice_local(port: int, env: dict[str, str], *, log: Path | None = None,
                         timeout: float = 90.0) -> subprocess.Popen:
-    """`chalice local --stage local` on `port` with `env`; waits until GET /health is 200."""
-    # --no-autoreload: chalice watches the whole project dir, .local/ included, where
-    # DynamoDB Local writes all the time; it would restart the server endlessly.
-    cmd = [chalice_command(), "local", "--stage", "local", "--host", HOST, "--port", str(port),
-           "--no-autoreload"]
+    """chalice's local server (`devstack.local_api`: unknown routes and methods answer in the
+    contract's error shape) for stage `local` on `port` with `env`; waits until GET /health is 200."""
+    # No autoreloader: chalice's would watch the whole project dir,
+    # .local/ included, where DynamoDB Local writes all the time.
+    cmd = [sys.executable, "-m", "devstack.local_api", "--stage", "local", "--host", HOST, "--port", str(port)]
     proc = procs.start(cmd, env=child_env(env), cwd=REPO_ROOT, log=log)
     try:
         procs.wait_until(lambda: _health(port), proc=proc, what=f"chalice local on port {port}",

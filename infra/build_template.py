@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra import iam, platform
+from infra import iam, ops_console, platform
 from infra.app_functions import REPO_ROOT, AppFunction, app_functions
 
 CHALICE_CONFIG = REPO_ROOT / ".chalice" / "config.json"
@@ -67,7 +67,8 @@ def merge_template(stage: str) -> dict:
     template["Description"] = f"Pledge ({stage}): Chalice app, tables, keys, IAM, mail feedback, alarms"
     template["Parameters"]["Stage"].update({"Default": stage, "AllowedValues": [stage]})
     template["Parameters"].update(platform.PARAMETERS)
-    template["Conditions"] = platform.CONDITIONS
+    template["Parameters"].update(ops_console.PARAMETERS)
+    template["Conditions"] = {**platform.CONDITIONS, **ops_console.CONDITIONS}
     resources = template["Resources"]
     resources.update(platform.data_key(stage, iam.roles_with(functions, access, lambda a: a.get("tables"))))
     resources.update(platform.sensitive_key(stage, iam.roles_with(functions, access,
@@ -77,9 +78,12 @@ def merge_template(stage: str) -> dict:
     resources.update(platform.api_overrides(config.api_name))
     resources.update(platform.gateway_responses())
     resources.update(platform.per_address_limit(stage))
-    secrets_parameter = config.environment["PLEDGE_SECRETS_PARAMETER"]
+    resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"] += ops_console.key_statements(stage)
+    alarm_names = [name for name, r in resources.items() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    resources.update(ops_console.resources(stage, config.api_name, config.api_gateway_stage, functions, alarm_names))
+    secrets_prefix = config.environment["PLEDGE_SECRETS_PREFIX"]
     for function in functions:
-        resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_parameter))
+        resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_prefix))
         resources.update(platform.function_overrides(stage, function, config.log_retention_days))
     return template
 

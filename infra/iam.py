@@ -80,7 +80,7 @@ def policy_name(function: AppFunction) -> str:
 
 
 def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], mail: StageMail,
-                 secrets_parameter: str) -> dict:
+                 secrets_prefix: str) -> dict:
     """The role and the policy attached to it, as CloudFormation resources."""
     statements = [_logs_statement(function), {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS),
                                                "Resource": "*"}]
@@ -90,7 +90,7 @@ def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], 
     if access.get("mail"):
         statements.append(_mail_statement(mail))
     if access.get("secrets"):
-        statements.append(_secrets_statement(secrets_parameter))
+        statements.append(_secrets_statement(secrets_prefix, access["secrets"]))
     return {
         role_name(function): {
             "Type": "AWS::IAM::Role",
@@ -154,6 +154,9 @@ def _mail_statement(mail: StageMail) -> dict:
     }
 
 
-def _secrets_statement(parameter: str) -> dict:
+def _secrets_statement(prefix: str, names: list[str]) -> dict:
+    """Only the named secret documents: ops_send_marketing reads the unsubscribe keys, never
+    the session pepper."""
+    arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
     return {"Sid": "Secrets", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}"}}
+            "Resource": [{"Fn::Sub": f"{arn}{prefix}/{name}"} for name in names]}

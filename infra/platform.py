@@ -4,6 +4,8 @@ template changes in the resources Chalice generates."""
 
 from __future__ import annotations
 
+import json
+
 from infra.app_functions import AppFunction
 from infra.iam import TABLE_KEY_ACTIONS, StageMail, policy_name, role_name
 
@@ -195,6 +197,11 @@ def alarms(stage: str, api_name: str, api_stage: str, functions: list[AppFunctio
                                        "AWS/ApiGateway", "5XXError", {"ApiName": api_name, "Stage": api_stage}),
         "PolicyNoticeDeadlineAlarm": _alarm("A material policy change may miss its 30-day notice",
                                             METRICS_NAMESPACE, NOTICE_DEADLINE_METRIC, {"service": METRICS_SERVICE}),
+        "PolicyNoticeFailedAlarm": _alarm("A policy notice failed on a customer's own record (see the error log)",
+                                          METRICS_NAMESPACE, "PolicyNoticeFailed", {"service": METRICS_SERVICE}),
+        "MarketingDeliveryFailedAlarm": _alarm("A marketing email failed on a customer's own record",
+                                               METRICS_NAMESPACE, "MarketingDeliveryFailed",
+                                               {"service": METRICS_SERVICE}),
     }
     for function in functions:
         dimensions = {"FunctionName": function_name(stage, function)}
@@ -309,3 +316,5 @@ def per_address_limit(stage: str) -> dict:
             },
         },
     }
+
+

@@ -4,9 +4,9 @@ the local stack.
 While a test runs an app function through the Chalice test client (HTTP requests are
 the `api_handler` function; `lambda_.invoke(name)` is `name`; `running(name)` marks
 others, e.g. a scheduled function's handler called directly), every DynamoDB call
-PynamoDB makes, every email handed to SES and every KMS call of the envelope adapter
-(kms:GenerateDataKey to seal, kms:Decrypt to open, with its encryption context) is
-checked against that function's entry.
+PynamoDB makes, every email handed to SES, every secret document read and every KMS call
+of the envelope adapter (kms:GenerateDataKey to seal, kms:Decrypt to open, with its
+encryption context) is checked against that function's entry.
 A call its deployed role would not allow fails the test at teardown (the app may catch
 the error a real AccessDenied would raise, so raising here could hide it). Calls made
 outside a function (tests calling services directly) are not checked.
@@ -68,6 +68,11 @@ def check_dynamodb(operation: str, kwargs: dict) -> None:
         check(function, f"{operation} ({verb}) on table {suffix}", verb in tables.get(suffix, []))
 
 
+def check_secret(name: str) -> None:
+    if _running:
+        check(_running[-1], f"reads the {name} secret", name in access().get(_running[-1], {}).get("secrets", []))
+
+
 def check_mail() -> None:
     if _running:
         check(_running[-1], "sends email", bool(access().get(_running[-1], {}).get("mail")))
@@ -111,10 +116,10 @@ def iam_guard(monkeypatch):
     from chalice.test import TestHTTPClient, TestLambdaClient
     from pynamodb.connection.base import Connection
 
-    from chalicelib import envelope
+    from chalicelib import envelope, settings
     from chalicelib.services import mailer
 
-    dispatch, send_raw = Connection.dispatch, mailer.send_raw
+    dispatch, send_raw, read_secret = Connection.dispatch, mailer.send_raw, settings._read_secret
     seal, unseal = envelope.seal, envelope.unseal
 
     def guarded_dispatch(self, operation, kwargs):
@@ -125,6 +130,10 @@ def iam_guard(monkeypatch):
         check_mail()
         return send_raw(*args, **kwargs)
 
+    def guarded_read_secret(name):
+        check_secret(name)
+        return read_secret(name)
+
     def guarded_seal(client, key_id, plaintext, context):
         check_kms("kms:GenerateDataKey", context)
         return seal(client, key_id, plaintext, context)
@@ -133,7 +142,9 @@ def iam_guard(monkeypatch):
         check_kms("kms:Decrypt", context)
         return unseal(client, key_id, sealed, context)
 
+    guarded_read_secret.cache_clear = read_secret.cache_clear  # reset_settings() calls it
     monkeypatch.setattr(Connection, "dispatch", guarded_dispatch)
+    monkeypatch.setattr(settings, "_read_secret", guarded_read_secret)
     monkeypatch.setattr(envelope, "seal", guarded_seal)
     monkeypatch.setattr(envelope, "unseal", guarded_unseal)
     monkeypatch.setattr(mailer, "send_raw", guarded_send_raw)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.services import accounts, inquiries, preferences, sessions
+from chalicelib.errors import RateLimited, Unauthorized
+from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
 from chalicelib.web import (
     SESSION_COOKIE,
     authenticate,
@@ -16,6 +17,7 @@ from chalicelib.web import (
     read_cookie,
     request_id,
     session_cookie,
+    source_ip,
 )
 
 forms = Blueprint(__name__)
@@ -47,6 +49,7 @@ def signup():
     data = json_body(request, "signup")
     rid = request_id(request)
     logged_in = accounts.signup(data, rid, extra_writes=lambda customer: preferences.signup_events(customer, rid))
+    abuse.record_signup(source_ip(request), logged_in.customer_number)
     return _logged_in_response(logged_in, 201)
 
 
@@ -54,7 +57,12 @@ def signup():
 @handles_errors
 def login():
     data = json_body(forms.current_request, "login")
-    return _logged_in_response(accounts.login(data["email"], data["password"]), 200)
+    try:
+        logged_in = accounts.login(data["email"], data["password"])
+    except (Unauthorized, RateLimited):
+        abuse.record_failed_login(source_ip(forms.current_request), data["email"])
+        raise
+    return _logged_in_response(logged_in, 200)
 
 
 def _logged_in_response(logged_in: accounts.LoggedIn, status: int) -> Response:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from chalice import Blueprint, Response
 
-from chalicelib.errors import NotFound
-from chalicelib.services import identity_documents, payment_methods
+from chalicelib.errors import NotFound, RateLimited, ValidationFailed
+from chalicelib.services import abuse, identity_documents, payment_methods
 from chalicelib.web import (
     authenticate,
     handles_errors,
     json_body,
     json_response,
     request_id,
+    source_ip,
     with_session_cookie,
 )
 
@@ -27,9 +31,23 @@ def _no_content(caller) -> Response:
 def add_payment_method():
     request = sensitive.current_request
     caller = authenticate(request)
-    data = json_body(request, "payment_method_create")
-    created = payment_methods.add_payment_method(caller.customer_number, data, request_id(request))
+    with card_testing_watch(source_ip(request), caller.customer_number):
+        data = json_body(request, "payment_method_create")
+        if data["type"] == "card" and abuse.card_submissions_blocked(source_ip(request)):
+            raise RateLimited("Too many rejected card numbers from this address; try again later.")
+        created = payment_methods.add_payment_method(caller.customer_number, data, request_id(request))
     return with_session_cookie(json_response(created, 201), caller)
+
+
+@contextmanager
+def card_testing_watch(ip: str, customer_number: str) -> Iterator[None]:
+    """A refused card number counts towards the card-testing rule (ops_abuse_cases)."""
+    try:
+        yield
+    except ValidationFailed as error:
+        if any(detail["path"] == "card.number" for detail in error.details):
+            abuse.record_rejected_card(ip, customer_number)
+        raise
 
 
 @sensitive.route("/account/payment-methods", methods=["GET"])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -12,21 +10,19 @@ from chalicelib.errors import (
     AccountDeactivated,
     Conflict,
     NotFound,
-    RateLimited,
     Unauthorized,
 )
 from chalicelib.observability import count
-from chalicelib.services import addresses, sessions
+from chalicelib.services import addresses, sessions, throttle
+from chalicelib.services.email_address import normalize_email, with_normalized_email
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
-from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import profile_revisions
-from chalicelib.store import sessions as session_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer, EmailClaim
-from chalicelib.store.transact import WriteConflict, commit, put_new
+from chalicelib.store.transact import Write, WriteConflict, commit, put_new
 
 PROFILE_FIELDS = ("name", "email", "phone", "address")
 INVALID_LOGIN = "The email address or password is incorrect."
@@ -45,6 +41,10 @@ def _hasher():
     return PasswordHasher()  # argon2id with the library's current recommended cost
 
 
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
 def email_key(email: str) -> str:
     return email.strip().lower()
 
@@ -56,25 +56,28 @@ def new_customer_number() -> str:
 def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
     """Create the account, its email claim, its audit entry and its first session in one
     transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
-    password_hash = _hasher().hash(data["password"])
+    password_hash = hash_password(data["password"])
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
-        writes = [
-            put_new(customer),
-            put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
-            session_write,
-            audit_entry(customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id),
-            addresses.first_address(customer.customer_number, email_key(data["email"]), customer.created_at),
-        ]
-        writes += extra_writes(customer) if extra_writes else []
+        writes = {
+            "customer": put_new(customer),
+            "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
+            "session": session_write,
+            "audit": audit_entry(customer.customer_number, "signup", "customer", list(_given(data)),
+                                 request_id=request_id),
+            "address_history": addresses.first_address(customer.customer_number, email_key(data["email"]),
+                                                       customer.created_at),
+        }
+        writes.update({f"extra_{i}": w for i, w in enumerate(extra_writes(customer) if extra_writes else [])})
         try:
             commit(writes)
         except WriteConflict as conflict:
-            if 1 in conflict.failed:
+            if "email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # the random customer number was taken: draw another
         count("signup")
+        _email_ownership().send_verification(customer.customer_number, customer.email)
         return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
     raise Conflict("Could not allocate a customer number; please retry.")
 
@@ -88,7 +91,7 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
     return Customer(
         new_customer_number(),
         name=data["name"],
-        email=data["email"].strip(),
+        email=normalize_email(data["email"]),
         phone=data.get("phone"),
         address=data.get("address"),
         password_hash=password_hash,
@@ -100,12 +103,9 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
 
 
 def login(email: str, password: str) -> LoggedIn:
-    throttle_key = hashlib.sha256(email_key(email).encode()).hexdigest()
-    _refuse_if_throttled(throttle_key)
     claim = customer_store.get_email_claim(email_key(email))
     customer = customer_store.get_customer(claim.customer_number) if claim else None
-    if not password_matches(customer, password):
-        session_store.record_login_failure(throttle_key, int(time.time()), get_settings().login_window_seconds)
+    if not throttle.checked_password(email, lambda: password_matches(customer, password)):
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
     if customer.status != "active":
@@ -117,15 +117,6 @@ def login(email: str, password: str) -> LoggedIn:
         raise AccountDeactivated("This account has been deactivated.") from None
     count("login")
     return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
-
-
-def _refuse_if_throttled(throttle_key: str) -> None:
-    settings = get_settings()
-    throttle = session_store.get_throttle(throttle_key)
-    window_open = throttle and throttle.window_start > time.time() - settings.login_window_seconds
-    if window_open and throttle.failures >= settings.login_max_failures:
-        count("login_throttled")
-        raise RateLimited("Too many failed attempts for this account; try again later.")
 
 
 def password_matches(customer: Customer | None, password: str) -> bool:
@@ -172,6 +163,7 @@ def profile(customer: Customer) -> dict:
         "customer_number": customer.customer_number,
         "name": customer.name,
         "email": customer.email,
+        "email_verified": bool(customer.email_verified_at),
         "phone": customer.phone,
         "address": as_plain(customer.address),
         "status": customer.status,
@@ -187,6 +179,7 @@ def get_profile(customer_number: str) -> dict:
 def update_profile(customer_number: str, changes: dict, request_id: str | None) -> dict:
     """Apply a profile change in one transaction: the customer (version-checked), the
     email claims when the email changes, and the audit entry naming the fields."""
+    changes = with_normalized_email(changes)
     for _ in attempts():
         customer = require_customer(customer_number)
         _refuse_unless_active(customer)
@@ -196,10 +189,13 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
         try:
             commit(_profile_writes(customer, changed, request_id))
         except WriteConflict as conflict:
-            if "email" in changed and conflict.failed == [1]:
+            if "new_email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
             continue  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
+        if _email_key_changed(customer, changed):
+            _email_ownership().email_changed(customer.customer_number, customer.email, changed["email"])
+            changed["email_verified"] = False
         return {**profile(customer), **changed}
     raise Conflict("The account changed while it was being updated; please retry.")
 
@@ -209,18 +205,33 @@ def _refuse_unless_active(customer: Customer) -> None:
         raise AccountDeactivated("This account has been deactivated.")
 
 
-def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> list:
+def _email_ownership():
+    """Imported when used: email_ownership sends mail, and the mailer imports this module."""
+    from chalicelib.services import email_ownership
+
+    return email_ownership
+
+
+def _email_key_changed(customer: Customer, changed: dict) -> bool:
+    return email_key(changed.get("email", customer.email)) != email_key(customer.email)
+
+
+def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> dict[str, Write]:
     actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
     now = iso(utc_now())
+    if _email_key_changed(customer, changed):
+        actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet
     actions.append(Customer.updated_at.set(now))
     number = customer.customer_number
-    writes = [customer_store.save_customer_changes(customer, actions)]
+    writes = {"customer": customer_store.save_customer_changes(customer, actions)}
     old_key, new_key = email_key(customer.email), email_key(changed.get("email", customer.email))
     if new_key != old_key:
-        writes.append(put_new(EmailClaim(new_key, customer_number=number)))
-        writes.append(customer_store.release_email_claim(old_key, number))
-        writes += addresses.address_change(number, old_key, new_key, customer.created_at, now)
-    writes.append(audit_entry(number, "profile_updated", "customer", list(changed), request_id=request_id))
+        writes["new_email_claim"] = put_new(EmailClaim(new_key, customer_number=number))
+        writes["old_email_claim"] = customer_store.release_email_claim(old_key, number)
+        closing, opening = addresses.address_change(number, old_key, new_key, customer.created_at, now)
+        writes.update(old_address_history=closing, new_address_history=opening)
+    writes["audit"] = audit_entry(number, "profile_updated", "customer", list(changed), request_id=request_id)
     if customer.holds_in_force:  # a hold preserves what the data was
-        writes.append(profile_revisions.preserve_previous(number, {f: getattr(customer, f) for f in changed}, now))
+        previous = {f: getattr(customer, f) for f in changed}
+        writes["preserved_values"] = profile_revisions.preserve_previous(number, previous, now)
     return writes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from chalicelib.errors import Conflict
 from chalicelib.services import addresses
+from chalicelib.services.disclosures import erase_disclosure_text
 from chalicelib.services.sensitive import destroy_all
 from chalicelib.store import audit as audit_store
 from chalicelib.store import customers as customer_store
@@ -50,6 +51,7 @@ def erase_customer_content(customer_number: str) -> dict:
             commit([inquiry_store.erase_inquiry_content(inquiry, "erased", iso(utc_now()))])
     tickets = ticket_store.tickets_of(customer_number)
     ticket_entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
+    erase_disclosure_text(customer_number, PLACEHOLDER)  # purposes go; recipients and dates stay as proof
     destroy_all(customer_number)  # crypto-shredding: card, IBAN and ID numbers go with their data keys
     order_store.erase_orders_of(customer_number, PLACEHOLDER)  # billing details only: orders are kept
     reasons = audit_store.scrub_reasons(customer_number, "customer", PLACEHOLDER)

@@ -6,11 +6,15 @@ import uuid
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services import mailer
+from chalicelib.services import mail_limits, mailer
+from chalicelib.services.email_address import normalize_email
 from chalicelib.services.erasure import discard_inquiry
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
+from chalicelib.settings import get_settings
 from chalicelib.store.inquiries import Inquiry
+
+DAY_SECONDS = 86400
 
 
 def receive_inquiry(data: dict, customer_number: str | None) -> str:
@@ -18,7 +22,7 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
         "I" + uuid.uuid4().hex,
         customer_number=customer_number,
         name=data["name"],
-        email=data["email"].strip(),
+        email=normalize_email(data["email"]),
         email_key=data["email"].strip().lower(),
         phone=data.get("phone"),
         address=data.get("address"),
@@ -35,14 +39,18 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
 
 def _acknowledge(inquiry: Inquiry) -> None:
     """The inquiry is stored whatever happens to its acknowledgement; a failed send is
-    logged and counted, not turned into an error for the person who wrote to us."""
+    logged and counted, not turned into an error for the person who wrote to us.
+    Nobody has proven they own the address, so the acknowledgement quotes nothing they
+    wrote (no name, no message: it cannot carry a phishing text from our domain), and one
+    address gets at most `contact_acks_per_day` of them."""
+    if not mail_limits.may_send("contact_ack", inquiry.email, get_settings().contact_acks_per_day, DAY_SECONDS):
+        return
     email = mailer.Email(
         recipient=inquiry.email,
         subject="We received your message",
         template="contact_ack",
         customer_number=inquiry.customer_number,
-        context={"name": inquiry.name, "topic": inquiry.topic, "inquiry_id": inquiry.inquiry_id,
-                 "received_at": inquiry.created_at},
+        context={"topic": inquiry.topic, "inquiry_id": inquiry.inquiry_id, "received_at": inquiry.created_at},
     )
     try:
         mailer.send(email)

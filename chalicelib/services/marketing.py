@@ -24,9 +24,9 @@ from chalicelib.store.campaigns import Campaign, Delivery
 def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client=None) -> dict:
     campaign = _register(topic, subject, text, campaign_id)
     result = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0, "unconfirmed": 0,
-              "complete": True}
+              "failed": 0, "complete": True}
     for subscriber in customer_store.active_subscribers(topic):
-        outcome = _deliver(campaign, subject, text, subscriber.customer_number, client)
+        outcome = _deliver_one(campaign, subject, text, subscriber.customer_number, client)
         if outcome == "deferred":
             result["complete"] = False
             break
@@ -52,9 +52,26 @@ def _register(topic: str, subject: str, text: str, campaign_id: str | None) -> C
     return saved
 
 
+def _deliver_one(campaign: Campaign, subject: str, text: str, customer_number: str, client) -> str:
+    """One customer's delivery; an unexpected error (a bad record, say) is recorded against
+    that customer's delivery, counted and logged by customer number (never the email, which
+    the error's text may quote), and the campaign goes on to the next customer."""
+    try:
+        return _deliver(campaign, subject, text, customer_number, client)
+    except Exception as error:
+        count("MarketingDeliveryFailed")
+        get_logger().error("marketing delivery failed for one customer; the run goes on",
+                           extra={"campaign_id": campaign.campaign_id, "customer_number": customer_number,
+                                  "error_type": type(error).__name__})
+        campaign_store.record_failure(campaign.campaign_id, customer_number, f"unexpected:{type(error).__name__}",
+                                      iso(utc_now()))
+        return "failed"
+
+
 def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, client) -> str:
     """"sent", "skipped" (already claimed, or no longer eligible), "rejected", "unconfirmed"
-    (the connection failed after the request went out) or "deferred"."""
+    (the connection failed after the request went out) or "deferred". Any other error is
+    raised with the claim kept (whether SES has the message is not known)."""
     customer = customer_store.get_customer(customer_number)  # the scan may be minutes old
     if not _eligible(customer, campaign.topic):
         return "skipped"
@@ -67,11 +84,9 @@ def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, 
         outcome = "rejected" if isinstance(error, mailer.MailRejected) else "unconfirmed"
         campaign_store.mark_failed(delivery, outcome, error.code, iso(utc_now()))
         return outcome
-    except Exception as error:
+    except mailer.MailDeferred:
         campaign_store.release(delivery)  # SES did not accept it: a later run may try again
-        if isinstance(error, mailer.MailDeferred):
-            return "deferred"
-        raise
+        return "deferred"
     campaign_store.mark_sent(delivery, message_id, iso(utc_now()))
     return "sent"
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.observability import count, get_logger
 from chalicelib.services import mailer
 from chalicelib.services.policy import effective_moment
 from chalicelib.settings import get_settings
@@ -45,7 +46,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | deferred | rejected | unconfirmed | skipped
+    status: str  # sent | deferred | failed | rejected | unconfirmed | skipped
     fields: dict = field(default_factory=dict)
     records: list = field(default_factory=list)  # writes to commit with the notice's own record
 
@@ -107,11 +108,14 @@ class Courier:
     def deliver(self, job: Job) -> None:
         if not self._claim(job):
             return  # notified already, or being notified by someone else
-        customer = job.customer or customer_store.get_customer(job.customer_number)
-        if customer is None or customer.status == "anonymized":
-            outcome = Outcome("skipped")
-        else:
-            outcome = self._send(job, customer)
+        try:
+            customer = job.customer or customer_store.get_customer(job.customer_number)
+            if customer is None or customer.status == "anonymized":
+                outcome = Outcome("skipped")
+            else:
+                outcome = self._send(job, customer)
+        except Exception as error:  # one customer's bad record must not stop the run for everyone
+            outcome = self._failed(job, error)
         settled = notice_store.settle(job.version.version, job.customer_number, self.run.id,
                                       outcome.status, **outcome.fields)
         self._unrecorded = [settled] + outcome.records
@@ -125,17 +129,28 @@ class Courier:
     def _claim(self, job: Job) -> bool:
         claim = notice_store.claim(job.version.version, job.customer_number, self.run.id,
                                    iso(self.run.clock()), job.held_at_publication)
-        writes = [claim] + self._unrecorded
+        writes = {"claim": claim, **{f"record_{i}": w for i, w in enumerate(self._unrecorded)}}
         try:
             # The token makes a retried request (lost response) idempotent, not a failed claim.
             commit(writes, token=uuid.uuid4().hex)
         except WriteConflict as conflict:
-            if conflict.failed != [0]:
+            if conflict.failed != {"claim"}:
                 raise  # our own claim was taken from us: the lease was broken; stop here
             self.flush()
             return False
         self._unrecorded = []
         return True
+
+    def _failed(self, job: Job, error: Exception) -> Outcome:
+        """Recorded against the customer's notice (open: activation waits for it; retried
+        after the backoff, so it goes out once the record is fixed), counted and logged by
+        customer number and error type only: the error's text may quote the email."""
+        count("PolicyNoticeFailed")
+        get_logger().error("policy notice failed for one customer; the run goes on",
+                           extra={"version": job.version.version, "customer_number": job.customer_number,
+                                  "error_type": type(error).__name__})
+        return Outcome("failed", {"error": f"unexpected:{type(error).__name__}",
+                                  "retry_at": iso(self.run.clock() + _backoff(job))})
 
     def _send(self, job: Job, customer) -> Outcome:
         try:
@@ -145,8 +160,16 @@ class Courier:
         except mailer.MailUncertain as error:
             # SES may have accepted it: never "deferred" (which would send again), but
             # "unconfirmed", like a crash after the send.
+            count("PolicyNoticeUnconfirmed")
+            get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
+                               "ops_resolve_notice", extra={"version": job.version.version,
+                                                            "customer_number": job.customer_number,
+                                                            "error_code": error.code})
             return Outcome("unconfirmed", {"error": error.code})
         except mailer.MailDeferred as error:
+            count("PolicyNoticeDeferred")
+            get_logger().warning("policy notice deferred", extra={"version": job.version.version,
+                                                                  "error_code": error.code, "attempts": job.attempts})
             return Outcome("deferred", {"error": error.code, "retry_at": iso(self.run.clock() + _backoff(job))})
         return Outcome("sent", {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()),
                                 "error": None, "retry_at": None}, [delivered.record])

@@ -6,7 +6,9 @@ SES's SendEmail takes no idempotency key, so exactly-once rests on our own recor
 notice is claimed with a conditional write (only if the version has no notice for the
 customer) before its email is sent, and its outcome recorded after. Overlapping runs,
 retries and restarts never send twice; a notice is sent again only when its record
-proves the first attempt was not sent (SES refused it transiently: `deferred`).
+proves the first attempt was not sent (SES refused it transiently: `deferred`; or it
+failed before SES had it, on a bad customer record, say: `failed`, which is counted and
+logged and holds activation back like any missing notice, and does not stop the run).
 The price is the moment between SES accepting a message and its record (written with its
 mail log entry in one transaction): if the run dies there, or the connection drops after
 the request went out, a later run finds a claim without an outcome. It becomes
@@ -71,6 +73,7 @@ def dispatch_notices(time_left: Callable[[], float], clock: Callable[[], datetim
         remaining = sum(_run_campaign(by_version[v.version], v, run) for v in ordered)
     finally:
         store.release_lease(run.id)
+    count("PolicyNoticesRemaining", remaining)  # the ops dashboard's campaign progress
     return {"sent": run.sent, "remaining": remaining}
 
 
@@ -114,7 +117,7 @@ def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, ru
     for notice in open_notices:
         if run.should_stop():
             return
-        if notice.status == "deferred" and (notice.retry_at or "") <= now:
+        if notice.status in store.RETRIED_STATUSES and (notice.retry_at or "") <= now:
             pool.submit(Job(version, notice.customer_number, attempts=notice.attempts))
     pool.drain()
 

@@ -35,12 +35,15 @@ IDENTITY_DOCUMENT = "identity_document"
 
 def place_order(customer_number: str, cart_token: str | None, body: dict, idempotency_key: str | None,
                 request_id: str | None = None, lambda_context=None) -> dict:
-    """The placed order (the same answer again for a retry with the same key and body)."""
-    def checkout() -> dict:
+    """The placed order (the same answer again for a retry with the same key and body).
+    The idempotency record keeps only the order id, never the billing details: it is no
+    place for personal data, which anonymization could not find there."""
+    if idempotency_key is None:
         return _checkout(customer_number, cart_token, body, request_id)
 
-    if idempotency_key is None:
-        return checkout()
+    def checkout() -> dict:
+        return {"order_id": _checkout(customer_number, cart_token, body, request_id)["order_id"]}
+
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -49,11 +52,12 @@ def place_order(customer_number: str, cart_token: str | None, body: dict, idempo
     from chalicelib.store.idempotency import run_once
 
     try:
-        return run_once("checkout", f"{customer_number}#{idempotency_key}", body, checkout, lambda_context)
+        placed = run_once("checkout", f"{customer_number}#{idempotency_key}", body, checkout, lambda_context)
     except IdempotencyValidationError:
         raise Conflict("This Idempotency-Key was already used with another request.") from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict("A request with this Idempotency-Key is still being processed.") from None
+    return order_of_customer(customer_number, placed["order_id"])
 
 
 def _checkout(customer_number: str, cart_token: str | None, body: dict, request_id: str | None) -> dict:
@@ -67,14 +71,15 @@ def _checkout(customer_number: str, cart_token: str | None, body: dict, request_
     _check_requirements(customer_number, lines)
     payment = payment_methods.masked(customer_number, body["payment_method_id"])  # NotFound: not the caller's
     order, items = _new_order(customer, lines, body, payment)
-    writes = [put_new(order), *[put_new(item) for item in items], cart_store.empty_cart(cart, utc_now()),
-              audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
-              customer_store.still_active(customer_number),
-              store.payment_method_on_file(customer_number, body["payment_method_id"])]
+    writes = {"order": put_new(order), **{f"item_{i}": put_new(item) for i, item in enumerate(items)},
+              "cart": cart_store.empty_cart(cart, utc_now()),
+              "audit": audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
+              "customer_active": customer_store.still_active(customer_number),
+              "payment_method": store.payment_method_on_file(customer_number, body["payment_method_id"])}
     try:
         commit(writes)
     except WriteConflict as conflict:
-        if conflict.failed == [len(writes) - 1]:
+        if conflict.failed == {"payment_method"}:
             raise NotFound("No such payment method.") from None  # deleted meanwhile
         raise Conflict("The cart or the account changed while the order was being placed; "
                        "review the cart and try again.") from None

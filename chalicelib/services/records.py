@@ -4,6 +4,7 @@ ops view (which adds retention state)."""
 from __future__ import annotations
 
 from chalicelib.services import accounts, mailer, preferences, support
+from chalicelib.services.disclosures import disclosures_view
 from chalicelib.services.identity_documents import identity_document_of
 from chalicelib.services.payment_methods import payment_methods_of
 from chalicelib.services.sensitive import reveals_of
@@ -37,6 +38,7 @@ def personal_records(customer_number: str, internal: bool = False) -> dict:
                         for h in retention_store.holds_of(customer_number)],
         "messages_sent": mailer.messages_sent_to(customer_number),
         "notices": notices_of(customer_number),
+        "disclosures": disclosures_view(customer_number),  # permissions granted and every disclosure made
         "suppression": suppression_of(customer.email),  # why mail to the address stopped, if it did
         "payment_methods": payment_methods_of(customer_number),  # masked
         "identity_document": identity_document_of(customer_number),  # masked
@@ -46,11 +48,15 @@ def personal_records(customer_number: str, internal: bool = False) -> dict:
 
 
 def customer_record(customer_number: str) -> dict:
-    """The ops view: the same records, retained data included, with the account status."""
+    """The ops view: the same records, retained data included, with the account status
+    (and abuse cases naming the customer, which the customer's export leaves out)."""
+    from chalicelib.services.abuse import cases_of
+
     records = personal_records(customer_number, internal=True)
     state = retention_state(customer_number)
     return {"customer_number": customer_number, "status": records["profile"]["status"], **records, **state,
-            "preserved_profile_values": _preserved_values(customer_number, state)}
+            "preserved_profile_values": _preserved_values(customer_number, state),
+            "abuse_cases": cases_of(customer_number)}
 
 
 INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")
@@ -58,8 +64,11 @@ INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")
 
 def _audit_view(entry, internal: bool) -> dict:
     shown = internal or entry.action not in INTERNAL_ACTIONS
-    return {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
+    view = {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
             "reason": entry.reason if shown else None, "at": entry.at}
+    if internal:  # which invocation, and who ran it where Lambda says (chalicelib/invocation.py)
+        view.update(request_id=entry.request_id, caller=entry.caller)
+    return view
 
 
 def _preserved_values(customer_number: str, state: dict) -> list[dict]:

@@ -21,9 +21,9 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.observability import count
-from chalicelib.services import accounts, addresses, sessions
+from chalicelib.services import accounts, addresses, sessions, throttle
 from chalicelib.services.erasure import PLACEHOLDER, erase_customer_content
-from chalicelib.services.retry import attempts
+from chalicelib.services.retry import retry_on_conflict
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import profile_revisions
@@ -39,7 +39,7 @@ ANONYMIZED_NAME = "[anonymized]"
 
 def deactivate_by_customer(customer_number: str, password: str, reason: str | None, request_id: str | None) -> dict:
     customer = accounts.require_customer(customer_number)
-    if not accounts.password_matches(customer, password):
+    if not throttle.checked_password(customer.email, lambda: accounts.password_matches(customer, password)):
         raise Forbidden("The password is incorrect.")
     return deactivate_customer(customer_number, "customer", reason, request_id)
 
@@ -49,23 +49,22 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
     """Status to `deactivated` and a retention record, in one transaction; then every
     session is revoked. Deactivating a deactivated account returns its retention record."""
     now = now or utc_now()
-    for _ in attempts():
+
+    def attempt() -> dict:
         customer = accounts.require_customer(customer_number)
         if customer.status != "active":
             return _existing_retention(customer)
         record = _new_retention_record(customer_number, initiated_by, reason, now)
-        try:
-            commit([
-                customer_store.deactivate_customer_item(customer, iso(now)),
-                put_new(record),
-                audit_entry(customer_number, "deactivated", initiated_by, ["status"], reason, request_id),
-            ])
-        except WriteConflict:
-            continue  # changed meanwhile: re-read
+        commit([
+            customer_store.deactivate_customer_item(customer, iso(now)),
+            put_new(record),
+            audit_entry(customer_number, "deactivated", initiated_by, ["status"], reason, request_id),
+        ])
         sessions.revoke_all_sessions(customer_number)
         count("customer_deactivated")
         return retention_view(record, store.holds_of(customer_number))
-    raise Conflict("The account changed while it was being deactivated; please retry.")
+
+    return retry_on_conflict(attempt, "The account changed while it was being deactivated; please retry.")
 
 
 def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None, now: datetime):
@@ -122,20 +121,18 @@ def retention_state(customer_number: str) -> dict:
 def change_legal_hold(customer_number: str, action: str, reason: str, hold_id: str | None = None) -> dict:
     """Place or release a hold. The customer's hold count moves in the same transaction
     (version-checked), so an anonymization racing a new hold fails instead of erasing."""
-    for _ in attempts():
+
+    def attempt() -> None:
         customer = accounts.require_customer(customer_number)
         holds = store.holds_of(customer_number)
-        writes = _place(customer, reason) if action == "place" else _release(customer, holds, reason, hold_id)
-        try:
-            commit(writes)
-        except WriteConflict:
-            continue
-        count(f"legal_hold_{action}d")
-        in_force = [h for h in store.holds_of(customer_number) if h.released_at is None]
-        if not in_force:
-            _forget_preserved_values(customer_number)
-        return {"customer_number": customer_number, "holds": [hold_view(h) for h in in_force]}
-    raise Conflict("The account changed meanwhile; please retry.")
+        commit(_place(customer, reason) if action == "place" else _release(customer, holds, reason, hold_id))
+
+    retry_on_conflict(attempt, "The account changed meanwhile; please retry.")
+    count(f"legal_hold_{action}d")
+    in_force = [h for h in store.holds_of(customer_number) if h.released_at is None]
+    if not in_force:
+        _forget_preserved_values(customer_number)
+    return {"customer_number": customer_number, "holds": [hold_view(h) for h in in_force]}
 
 
 def _forget_preserved_values(customer_number: str) -> None:

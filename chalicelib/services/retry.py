@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Callable, TypeVar
+
+from chalicelib.errors import Conflict
+from chalicelib.store.transact import WriteConflict
+
+T = TypeVar("T")
 
 ATTEMPTS = 8
 
@@ -14,3 +20,15 @@ def attempts(count: int = ATTEMPTS):
         if attempt:
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
         yield attempt
+
+
+def retry_on_conflict(attempt: Callable[[], T], gave_up: str, count: int = ATTEMPTS) -> T:
+    """Run a read -> decide -> commit `attempt` until its commit meets no WriteConflict
+    (someone changed what it read: read again); `Conflict(gave_up)` after `count` tries.
+    An attempt that must not be retried raises something else (e.g. Conflict) itself."""
+    for _ in attempts(count):
+        try:
+            return attempt()
+        except WriteConflict:
+            continue
+    raise Conflict(gave_up)

@@ -10,7 +10,8 @@ import secrets
 from datetime import timedelta
 from typing import NamedTuple
 
-from chalicelib.settings import get_settings, load_secrets
+from chalicelib.input_guard import token_shaped
+from chalicelib.settings import get_settings, load_secret
 from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.sessions import Session
@@ -18,7 +19,7 @@ from chalicelib.store.transact import Write, put_new
 
 
 TOKEN_SEPARATOR = "_"  # customer numbers hold none; the secret part may
-TOKEN_SHAPE = re.compile(r"C[0-9]{1,19}_[A-Za-z0-9_-]{20,100}")
+SESSION_TOKEN_SHAPE = re.compile(r"C[0-9]{1,19}_[A-Za-z0-9_-]{20,100}")
 
 
 class ActiveSession(NamedTuple):
@@ -28,7 +29,7 @@ class ActiveSession(NamedTuple):
 
 
 def _pepper() -> bytes:
-    return load_secrets()["session_pepper"].encode()
+    return load_secret("session")["key"].encode()
 
 
 def token_hash(token: str) -> str:
@@ -40,7 +41,8 @@ def csrf_token(token: str) -> str:
 
 
 def csrf_matches(token: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(csrf_token(token), presented)
+    # compare_digest raises TypeError on non-ASCII text: the shape is checked first
+    return token_shaped(presented) and hmac.compare_digest(csrf_token(token), presented)
 
 
 def _lifetime() -> timedelta:
@@ -71,7 +73,7 @@ def max_age_seconds() -> int:
 def resolve_session(token: str) -> ActiveSession | None:
     """The live session behind a token, of an active customer, its expiry slid forward at
     most once per `session_refresh_seconds` (so most requests cost one read)."""
-    if not TOKEN_SHAPE.fullmatch(token or ""):
+    if not SESSION_TOKEN_SHAPE.fullmatch(token or ""):
         return None
     customer_number = token.partition(TOKEN_SEPARATOR)[0]
     session, status = store.session_and_customer_status(token_hash(token), customer_number)

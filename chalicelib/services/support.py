@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from chalicelib.errors import NotFound
@@ -10,6 +11,8 @@ from chalicelib.store import tickets as store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.tickets import Ticket
 from chalicelib.store.transact import commit, put_new
+
+TICKET_ID = re.compile(r"T[0-9a-f]{32}")
 
 
 def open_ticket(customer_number: str, subject: str, message: str) -> str:
@@ -35,8 +38,9 @@ def tickets_of(customer_number: str) -> list[dict]:
 
 def ticket_of_customer(customer_number: str, ticket_id: str) -> dict:
     """A customer's own ticket with its messages and support records; another
-    customer's ticket is indistinguishable from a missing one."""
-    ticket = store.get_ticket(ticket_id)
+    customer's ticket is indistinguishable from a missing one, and so is a malformed id
+    (never sent to DynamoDB, whose keys have a size limit)."""
+    ticket = store.get_ticket(ticket_id) if TICKET_ID.fullmatch(ticket_id) else None
     if ticket is None or ticket.customer_number != customer_number:
         raise NotFound("No such ticket.")
     return ticket_detail(ticket)

@@ -15,7 +15,7 @@ import re
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.services import preferences
-from chalicelib.settings import MARKETING_TOPICS, get_settings, load_secrets
+from chalicelib.settings import MARKETING_TOPICS, get_settings, load_secret
 
 TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,32})\.(C[0-9]{1,19})\.([a-z_]{1,32})\.([A-Za-z0-9_-]{43})")
 PURPOSE = b"pledge-unsubscribe\x00"
@@ -23,10 +23,10 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def make_token(customer_number: str, topic: str) -> str:
-    secrets = load_secrets()
-    key_id = secrets["unsubscribe_active_key"]
+    secrets = load_secret("unsubscribe")
+    key_id = secrets["active_key"]
     payload = f"{key_id}.{customer_number}.{topic}"
-    return f"{payload}.{_signature(secrets['unsubscribe_keys'][key_id], payload)}"
+    return f"{payload}.{_signature(secrets['keys'][key_id], payload)}"
 
 
 def read_token(token: str | None) -> tuple[str, str]:
@@ -35,7 +35,7 @@ def read_token(token: str | None) -> tuple[str, str]:
     if not match:
         raise ValidationFailed("This unsubscribe link is not valid.")
     key_id, customer_number, topic, signature = match.groups()
-    key = load_secrets()["unsubscribe_keys"].get(key_id)
+    key = load_secret("unsubscribe")["keys"].get(key_id)
     payload = f"{key_id}.{customer_number}.{topic}"
     # compare the text, not decoded bytes: a re-encoded signature is not the one we issued
     if key is None or topic not in MARKETING_TOPICS or not hmac.compare_digest(signature, _signature(key, payload)):

@@ -7,6 +7,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
+from chalicelib import invocation
 from chalicelib.store.base import PledgeModel, iso, utc_now
 from chalicelib.store.transact import Write, put_new
 
@@ -26,6 +27,7 @@ class AuditEntry(PledgeModel):
     fields = ListAttribute(of=UnicodeAttribute, null=True)
     reason = UnicodeAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
+    caller = UnicodeAttribute(null=True)  # who invoked, where Lambda says (chalicelib/invocation.py)
     at = UnicodeAttribute()
 
 
@@ -37,8 +39,11 @@ def audit_entry(
     reason: str | None = None,
     request_id: str | None = None,
 ) -> Write:
-    """The write that appends one entry to a customer's audit trail (never overwrites)."""
+    """The write that appends one entry to a customer's audit trail (never overwrites).
+    Written during an ops or scheduled invocation, it carries that invocation's Lambda
+    request id (the key to its CloudTrail record) and caller, where known."""
     now = iso(utc_now())
+    running = invocation.current()
     entry = AuditEntry(
         customer_number,
         f"{now}#{uuid.uuid4().hex[:12]}",
@@ -46,7 +51,8 @@ def audit_entry(
         actor=actor,
         fields=sorted(fields) if fields else None,
         reason=reason,
-        request_id=request_id,
+        request_id=request_id or (running and running.request_id),
+        caller=running and running.caller,
         at=now,
     )
     return put_new(entry)

@@ -29,7 +29,7 @@ class Delivery(PledgeModel):
 
     campaign_id = UnicodeAttribute(hash_key=True)
     customer_number = UnicodeAttribute(range_key=True)
-    status = UnicodeAttribute()  # "claimed" -> "sent" | "rejected" | "unconfirmed"
+    status = UnicodeAttribute()  # "claimed" -> "sent" | "rejected" | "unconfirmed" | "failed"
     claimed_at = UnicodeAttribute()
     message_id = UnicodeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
@@ -58,6 +58,14 @@ def mark_failed(delivery: Delivery, status: str, error_code: str, at: str) -> No
     the claim stays, so the customer is not sent this campaign again."""
     delivery.update(actions=[Delivery.status.set(status), Delivery.error_code.set(error_code),
                              Delivery.finished_at.set(at)])
+
+
+def record_failure(campaign_id: str, customer_number: str, error_code: str, at: str) -> None:
+    """An unexpected error for this customer (claimed or not): the delivery is `failed`, and
+    stays claimed, so later runs skip the customer rather than fail on it again."""
+    Delivery(campaign_id, customer_number).update(actions=[
+        Delivery.status.set("failed"), Delivery.error_code.set(error_code), Delivery.finished_at.set(at),
+        Delivery.claimed_at.set(Delivery.claimed_at | at)])
 
 
 def release(delivery: Delivery) -> None:

@@ -20,6 +20,7 @@ class Customer(PledgeModel):
     customer_number = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     email = UnicodeAttribute()
+    email_verified_at = UnicodeAttribute(null=True)  # proven by a verification link; removed when the email changes
     phone = UnicodeAttribute(null=True)
     address = MapAttribute(null=True)
     password_hash = UnicodeAttribute()
@@ -100,9 +101,9 @@ def still_active(customer_number: str) -> Write:
 
 
 def active_subscribers(topic: str):
-    """Active customers subscribed to a marketing topic, page by page (a scan: campaigns
+    """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
     are rare and the table is small; a per-topic index would cost every write)."""
-    condition = (Customer.status == "active") & (Customer.marketing[topic] == True)
+    condition = (Customer.status == "active") & (Customer.marketing[topic] == True) & Customer.email_verified_at.exists()
     return Customer.scan(condition, consistent_read=True)
 
 

@@ -8,8 +8,10 @@ A notice is claimed (conditional write) before its email is sent and recorded af
 - rejected     SES refused this recipient for good; never retried
 - unconfirmed  its run died between claim and record and no mail log entry shows a send:
                it may or may not have gone out, so it is never resent automatically
+- failed       sending failed for a reason of its own (a bad customer record, say): it
+               holds activation back and is tried again at `retry_at`, like deferred
 - skipped      the customer's data stopped being held before a retry
-`open_version` is set while a notice is not final (claimed, deferred, unconfirmed): the
+`open_version` is set while a notice is not final (claimed, deferred, failed, unconfirmed): the
 sparse index `open_by_version` lists exactly the notices a run must still look at.
 """
 
@@ -27,7 +29,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from chalicelib.store.base import PledgeModel, written
 from chalicelib.store.transact import Write
 
-OPEN_STATUSES = ("claimed", "deferred", "unconfirmed")
+OPEN_STATUSES = ("claimed", "deferred", "failed", "unconfirmed")
+RETRIED_STATUSES = ("deferred", "failed")
 # The campaigns table also holds the dispatcher's lease, under a key no version id can
 # take (version ids are letters, digits, ".", "_" and "-").
 LEASE_KEY = "*dispatcher-lease"
@@ -67,7 +70,7 @@ class PolicyNotice(PledgeModel):
     message_id = UnicodeAttribute(null=True)  # SES's message id
     sent_at = UnicodeAttribute(null=True)
     retry_at = UnicodeAttribute(null=True)
-    error = UnicodeAttribute(null=True)  # SES's error code for the last failed attempt
+    error = UnicodeAttribute(null=True)  # SES's error code (or `unexpected:<error type>`) of the last failed attempt
     open_version = UnicodeAttribute(null=True)
     by_customer = NoticesByCustomer()
     open_notices = OpenNotices()
@@ -102,13 +105,13 @@ class NoticeCampaign(PledgeModel):
 # --- notices -------------------------------------------------------------------------
 
 def claim(version: str, customer_number: str, run_id: str, at: str, held: bool | None = None) -> Write:
-    """Claim a notice before sending it: a new one (`held` given), or a deferred one again."""
+    """Claim a notice before sending it: a new one (`held` given), or a deferred or failed one again."""
     notice = PolicyNotice(version, customer_number)
     actions = [PolicyNotice.status.set("claimed"), PolicyNotice.claimed_by.set(run_id),
                PolicyNotice.claimed_at.set(at), PolicyNotice.attempts.add(1),
                PolicyNotice.open_version.set(version)]
     if held is None:
-        condition = PolicyNotice.status == "deferred"
+        condition = PolicyNotice.status.is_in(*RETRIED_STATUSES)
     else:
         condition = PolicyNotice.customer_number.does_not_exist()
         actions.append(PolicyNotice.held_at_publication.set(held))

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pynamodb.attributes import (
-    NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
 )
@@ -35,20 +34,6 @@ class Session(PledgeModel):
     expires_at = UnicodeAttribute()
     expires_ttl = TTLAttribute()
     by_customer = SessionsByCustomer()
-
-
-class LoginThrottle(PledgeModel):
-    """Failed logins for one email (keyed by a hash of it) in the current window."""
-
-    logical_table = "login_throttle"
-
-    class Meta:
-        table_name = None
-
-    key = UnicodeAttribute(hash_key=True)
-    window_start = NumberAttribute()
-    failures = NumberAttribute(default=0)
-    expires_ttl = TTLAttribute()
 
 
 def session_and_customer_status(token_hash: str, customer_number: str) -> tuple[Session | None, str | None]:
@@ -93,27 +78,3 @@ def delete_sessions_of(customer_number: str) -> int:
         session.delete()
         revoked += 1
     return revoked
-
-
-def get_throttle(key: str) -> LoginThrottle | None:
-    return LoginThrottle.find(key)
-
-
-def record_login_failure(key: str, now: int, window_seconds: int) -> None:
-    """Count a failure in the window that is open, or open a new window if none is.
-    Both branches are conditional, so concurrent failures are never lost."""
-    cutoff = now - window_seconds
-    item = LoginThrottle(key)
-    count_in_open_window = [LoginThrottle.failures.add(1)]
-    open_new_window = [
-        LoginThrottle.window_start.set(now),
-        LoginThrottle.failures.set(1),
-        LoginThrottle.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=timezone.utc)),
-    ]
-    window_closed = LoginThrottle.window_start.does_not_exist() | (LoginThrottle.window_start <= cutoff)
-    for _ in range(5):
-        if written(lambda: item.update(actions=count_in_open_window, condition=LoginThrottle.window_start > cutoff)):
-            return
-        if written(lambda: item.update(actions=open_new_window, condition=window_closed)):
-            return
-

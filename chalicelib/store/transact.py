@@ -7,6 +7,7 @@ its email claim, audit entry, consent events and session land all at once or not
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Callable
 
@@ -18,11 +19,11 @@ Write = Callable[[TransactWrite], None]
 
 
 class WriteConflict(Exception):
-    """A condition in the transaction failed. `failed` holds the indexes of the writes
-    whose condition failed (in the order given to `commit`)."""
+    """A condition in the transaction failed. `failed` names the writes whose condition
+    failed: their labels when `commit` was given labelled writes (a dict), else "#<index>"."""
 
-    def __init__(self, failed: list[int]):
-        super().__init__(f"transaction condition failed at {failed}")
+    def __init__(self, failed: frozenset[str]):
+        super().__init__(f"transaction condition failed: {sorted(failed)}")
         self.failed = failed
 
 
@@ -53,17 +54,22 @@ class _Recorder:
         return getattr(self._transaction, name)
 
 
-def commit(writes: list[Write], token: str | None = None) -> None:
+def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = None) -> None:
+    """Write all or nothing. Label the writes (a dict) when a conflict's meaning depends on
+    which write failed: `commit({"email_claim": ..., "customer": ...})`."""
+    labelled = dict(writes) if isinstance(writes, Mapping) else {f"#{i}": w for i, w in enumerate(writes)}
+    labels = list(labelled)
     recorder = None
     try:
         with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
             recorder = _Recorder(transaction)
-            for write in writes:
+            for write in labelled.values():
                 write(recorder)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
         sent = sorted(range(len(recorder.kinds)), key=lambda i: SENT_ORDER.index(recorder.kinds[i]))
-        failed = sorted(sent[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed")
+        failed = frozenset(labels[sent[i]] for i, reason in enumerate(reasons)
+                           if reason and reason.code == "ConditionalCheckFailed")
         if failed:
             raise WriteConflict(failed) from None
         raise

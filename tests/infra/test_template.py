@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE
+from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
 from infra.app_functions import REPO_ROOT, AppFunction, app_functions
 from infra.build_template import stage_config
 from infra.iam import VERB_ACTIONS, load_access, policy_name
@@ -28,7 +28,8 @@ from tests.infra.conftest import STAGE
 
 # The contract's scheduled functions and the rates chalicelib/settings.py configures.
 CONTRACT_SCHEDULES = {"dispatch_policy_notices": NOTICE_DISPATCH_SCHEDULE,
-                      "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE}
+                      "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE,
+                      "destroy_stats_salts": STATS_SALT_SCHEDULE}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,8 @@ def test_ttl_check_finds_ttl_on_a_table_of_records(template):
 
 def test_tables_holding_personal_records_are_not_ephemeral():
     records = {"customers", "email_claims", "audit_trail", "inquiries", "tickets", "ticket_entries",
-               "consent_events", "mail_log", "retention_records", "legal_holds", "suppressions"}
+               "consent_events", "mail_log", "retention_records", "legal_holds", "suppressions", "abuse_cases",
+               "abuse_open_cases"}
     assert records.isdisjoint(ephemeral_tables())
 
 
@@ -178,8 +180,16 @@ def test_mail_and_secrets_only_where_function_access_says(template, functions, c
         if "Mail" in sids:
             assert sids["Mail"]["Condition"] == {"StringEquals": {"ses:FromAddress": config.environment["PLEDGE_MAIL_FROM"]}}
         if "Secrets" in sids:
-            assert sids["Secrets"]["Resource"]["Fn::Sub"].endswith(
-                ":parameter" + config.environment["PLEDGE_SECRETS_PARAMETER"])
+            prefix = ":parameter" + config.environment["PLEDGE_SECRETS_PREFIX"] + "/"
+            names = [r["Fn::Sub"].split(prefix, 1)[1] for r in sids["Secrets"]["Resource"]]
+            assert names == access[function.name]["secrets"], function.name
+
+
+def test_only_the_api_can_read_the_session_pepper(template, functions):
+    for function in functions:
+        secrets = next((s for s in policy_statements_of(template, function) if s["Sid"] == "Secrets"), None)
+        reads_session = secrets is not None and any(r["Fn::Sub"].endswith("/session") for r in secrets["Resource"])
+        assert reads_session == (function.name == "api_handler"), function.name
 
 
 # --- functions, schedules, logs -------------------------------------------------------
@@ -313,3 +323,23 @@ def test_one_address_is_rate_limited_by_waf_on_the_api_stage(template):
     association = resources["ApiWebAclAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
     assert "${RestAPI}" in association["ResourceArn"]["Fn::Sub"]
+
+
+# --- ops dashboard ----------------------------------------------------------------------
+
+def test_the_dashboard_shows_page_views_visitors_api_errors_and_abuse_cases(template):
+    import json
+
+    body = json.loads(template["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    rest_api = template["Resources"]["RestAPI"]["Properties"]
+    shown = {(m[0], m[1]): dict(zip(m[2:-1:2], m[3:-1:2])) for w in body["widgets"] if w["type"] == "metric"
+             for m in w["properties"]["metrics"] if m[0] in ("Pledge", "AWS/ApiGateway")}
+    assert {("Pledge", "stats_pageview"), ("Pledge", "stats_visitor"), ("Pledge", "abuse_case_opened"),
+            ("AWS/ApiGateway", "4XXError"), ("AWS/ApiGateway", "5XXError")} <= set(shown)
+    for (namespace, _), dims in shown.items():
+        expected = {"service": "pledge"} if namespace == "Pledge" else {"ApiName": rest_api["Name"],
+                                                                        "Stage": rest_api["StageName"]}
+        assert dims == expected
+    emitted = {m for path in (REPO_ROOT / "chalicelib").rglob("*.py")
+               for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())}
+    assert {name for namespace, name in shown if namespace == "Pledge"} <= emitted

@@ -56,10 +56,28 @@ def test_contact_stores_the_inquiry_and_acknowledges_by_email(client, clean_stac
     assert response.json["inquiry_id"] in mail["text"] and response.json["inquiry_id"] in mail["html"]
 
 
-def test_contact_acknowledgement_escapes_html(client):
-    call(client, "POST", "/contact", contact_body(name="<script>alert(1)</script>"))
+def test_contact_acknowledgement_quotes_none_of_the_senders_text(client):
+    lure = "Your account is suspended, re-enter your card at https://evil.example/login"
+    call(client, "POST", "/contact", contact_body(name=f"<b>{lure}</b>", message=lure))
     [mail] = outbox()
-    assert "<script>" not in mail["html"] and "&lt;script&gt;" in mail["html"]
+    for part in (mail["subject"], mail["text"], mail["html"]):
+        assert "evil.example" not in part and "suspended" not in part
+
+
+def test_one_address_gets_at_most_three_acknowledgements_a_day(client, clean_stack, monkeypatch):
+    from chalicelib.services import mail_limits
+
+    answers = [call(client, "POST", "/contact", contact_body(email=email))
+               for email in ("Target@Example.com", "target@example.com", "TARGET@example.COM", "target@example.com")]
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len(clean_stack.dynamodb().scan(TableName=f"{clean_stack.table_prefix}inquiries")["Items"]) == 4
+    assert len(outbox()) == 3
+    assert call(client, "POST", "/contact", contact_body(email="other@example.com")).status_code == 201
+    assert len(outbox()) == 4
+    later = mail_limits.time.time() + 86401
+    monkeypatch.setattr(mail_limits.time, "time", lambda: later)
+    call(client, "POST", "/contact", contact_body(email="target@example.com"))
+    assert len(outbox()) == 5
 
 
 def test_contact_from_a_logged_in_customer_is_linked(client, clean_stack):

@@ -12,8 +12,8 @@ from app import app
 from chalicelib.services import accounts, mailer, marketing, preferences, retention
 from chalicelib.services.unsubscribe import make_token
 from chalicelib.settings import get_settings
-from tests.helpers import PASSWORD, call, unique_email
-from tests.stack import outbox
+from tests.helpers import PASSWORD, call, unique_email, verify_email
+from tests.stack import outbox as all_mail
 
 CAMPAIGN = {"topic": "special_offers", "subject": "50% off VPS plans", "text": "All week.\n\nAll plans."}
 
@@ -24,9 +24,24 @@ def client(clean_stack):
         yield test_client
 
 
-def customer(marketing: dict | None = None, email: str | None = None) -> str:
+def customer(marketing: dict | None = None, email: str | None = None, verified: bool = True) -> str:
+    """A customer signed up (and, unless told otherwise, with the email verified through
+    the link signup sent: marketing goes only to verified addresses)."""
     data = {"name": "Jane", "email": email or unique_email(), "password": PASSWORD, "marketing": marketing}
-    return accounts.signup(data, None, extra_writes=lambda c: preferences.signup_events(c, None)).customer_number
+    number = accounts.signup(data, None, extra_writes=lambda c: preferences.signup_events(c, None)).customer_number
+    if verified:
+        verify_email(data["email"])
+    return number
+
+
+def marketing_sent_to(customer_number: str) -> list[dict]:
+    """The mail log's marketing entries for the customer (signup also logs its verification link)."""
+    return [m for m in mailer.messages_sent_to(customer_number) if m["kind"] == "marketing"]
+
+
+def outbox() -> list[dict]:
+    """The mail sent, without the verification links every signup sends."""
+    return [m for m in all_mail() if m["subject"] != "Confirm your email address"]
 
 
 def email_of(customer_number: str) -> str:
@@ -66,13 +81,13 @@ def test_campaign_reaches_only_active_subscribers_with_one_click_headers(client)
     preferences_url = get_settings().public_base_url + "/account/preferences"
     assert preferences_url in message["text"] and f'href="{preferences_url}"' in message["html"]
     assert "<p>All plans.</p>" in message["html"]
-    [logged] = mailer.messages_sent_to(subscribed)
+    [logged] = marketing_sent_to(subscribed)
     assert (logged["kind"], logged["topic"], logged["campaign_id"]) == ("marketing", "special_offers",
                                                                        result["campaign_id"])
     assert logged["message_id"] == message["message_id"]
-    assert mailer.messages_sent_to(opted_out) == mailer.messages_sent_to(deactivated) == []
+    assert marketing_sent_to(opted_out) == marketing_sent_to(deactivated) == []
     record = client.lambda_.invoke("ops_customer_record", {"customer_number": subscribed}).payload
-    assert record["messages_sent"] == [logged]
+    assert [m for m in record["messages_sent"] if m["kind"] == "marketing"] == [logged]
 
 
 def test_a_campaign_sent_twice_sends_once(client):
@@ -85,7 +100,7 @@ def test_a_campaign_sent_twice_sends_once(client):
     assert first["campaign_id"] == second["campaign_id"] == third["campaign_id"]
     assert (first["sent"], second["sent"], second["skipped"], third["sent"], third["skipped"]) == (1, 1, 1, 0, 2)
     assert len(outbox()) == 2
-    assert len(mailer.messages_sent_to(first_customer)) == 1
+    assert len(marketing_sent_to(first_customer)) == 1
 
 
 def test_a_campaign_id_names_one_content(client):
@@ -164,6 +179,44 @@ def test_forged_tokens_change_nothing(client):
     assert preferences.get_topics(customer_number)["special_offers"] is True
 
 
+def test_an_unverified_address_gets_no_marketing(client):
+    unverified = customer(verified=False)
+    verified = customer()
+    assert send(client)["sent"] == 1
+    assert [m["to"] for m in outbox()] == [[email_of(verified)]]
+    assert marketing_sent_to(unverified) == []
+
+
+def test_a_bad_customer_record_is_recorded_and_the_campaign_goes_on(client, clean_stack, caplog, capsys):
+    from chalicelib.observability import get_logger
+    from chalicelib.store.campaigns import Delivery
+
+    good = [customer(), customer()]
+    for number, email in (("C100000000001", {"S": "broken@example.com\r\nBcc: victim@example.com"}),
+                          ("C100000000002", None)):
+        item = {"customer_number": {"S": number}, "name": {"S": "Bad Record"}, "password_hash": {"S": "!"},
+                "status": {"S": "active"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+                "updated_at": {"S": "2026-01-01T00:00:00.000Z"}, "version": {"N": "1"},
+                "email_verified_at": {"S": "2026-01-01T00:00:00.000Z"},
+                "marketing": {"M": {"special_offers": {"BOOL": True}}}}
+        if email:
+            item["email"] = email
+        clean_stack.dynamodb().put_item(TableName=f"{clean_stack.table_prefix}customers", Item=item)
+    caplog.set_level("ERROR")
+
+    result = send(client)
+
+    assert (result["sent"], result["failed"], result["complete"]) == (2, 2, True)
+    assert sorted(m["to"][0] for m in outbox()) == sorted(email_of(c) for c in good)
+    for number in ("C100000000001", "C100000000002"):
+        delivery = Delivery.get(result["campaign_id"], number)
+        assert delivery.status == "failed" and delivery.error_code.startswith("unexpected:")
+    logged = "\n".join(get_logger().registered_formatter.format(r) for r in caplog.records) + capsys.readouterr().out
+    assert "C100000000001" in logged and "C100000000002" in logged and "MarketingDeliveryFailed" in logged
+    assert "broken@example.com" not in logged and "victim" not in logged
+    assert send(client)["sent"] == 0  # the failed ones are not retried into the same failure
+
+
 def test_a_deactivated_customer_gets_no_marketing(client):
     customer_number = customer()
     retention.deactivate_customer(customer_number, "ops", "closed by request")
@@ -199,8 +252,8 @@ def test_a_rejected_recipient_does_not_stop_the_rest_and_is_not_recorded(clean_s
     assert (result["sent"], result["rejected"], result["complete"]) == (2, 1, True)
     assert ses.calls.count(email_of(rejected)) == 1  # permanent: not retried
     assert sorted(m["to"][0] for m in outbox()) == sorted(email_of(c) for c in others)
-    assert mailer.messages_sent_to(rejected) == []
-    assert all(len(mailer.messages_sent_to(c)) == 1 for c in others)
+    assert marketing_sent_to(rejected) == []
+    assert all(len(marketing_sent_to(c)) == 1 for c in others)
     assert marketing.send_campaign(**CAMPAIGN)["sent"] == 0  # rejected is final for this campaign
 
 
@@ -209,7 +262,7 @@ def test_throttling_is_retried(clean_stack):
     ses = FailingFor(clean_stack.client("sesv2"), {email_of(customer_number): ["TooManyRequestsException", None]})
     assert marketing.send_campaign(**CAMPAIGN, client=ses)["sent"] == 1
     assert ses.calls == [email_of(customer_number)] * 2
-    assert len(outbox()) == 1 and len(mailer.messages_sent_to(customer_number)) == 1
+    assert len(outbox()) == 1 and len(marketing_sent_to(customer_number)) == 1
 
 
 def test_a_deferred_send_ends_the_run_and_the_next_run_resumes(clean_stack):
@@ -220,7 +273,7 @@ def test_a_deferred_send_ends_the_run_and_the_next_run_resumes(clean_stack):
 
     assert (stopped["sent"], stopped["complete"]) == (0, False)
     assert len(paused.calls) == 1  # not retried at once, and the run stopped
-    assert outbox() == [] and all(mailer.messages_sent_to(c) == [] for c in customers)
+    assert outbox() == [] and all(marketing_sent_to(c) == [] for c in customers)
     resumed = marketing.send_campaign(**CAMPAIGN)
     assert (resumed["sent"], resumed["complete"]) == (3, True)
 

@@ -350,3 +350,43 @@ def test_customers_created_after_publication_cannot_hold_activation_back(stack, 
     dispatch(clock.advance(hours=2))
     assert status_of("2", joiner) == "deferred"
     assert activate(effective_at)["activated"] == ["2"]
+
+
+def plant_customer(stack, number: str, created_at: str, **attributes) -> None:
+    """A customer item written with the low-level client, bypassing every validation: the
+    kind of record an old bug or a manual fix could leave behind."""
+    item = {"customer_number": {"S": number}, "name": {"S": "Bad Record"}, "password_hash": {"S": "!"},
+            "status": {"S": "active"}, "created_at": {"S": created_at}, "updated_at": {"S": created_at},
+            "version": {"N": "1"}, **attributes}
+    stack.dynamodb().put_item(TableName=f"{stack.table_prefix}customers", Item=item)
+
+
+def test_a_bad_customer_record_is_recorded_and_the_run_goes_on(stack, clock, monkeypatch, caplog, capsys):
+    from chalicelib.observability import get_logger
+
+    created = iso(clock() - timedelta(days=1))
+    good = add_customers(4, created)
+    plant_customer(stack, "C100000000001", created, email={"S": "broken@example.com\r\nBcc: victim@example.com"})
+    plant_customer(stack, "C100000000002", created)  # no email at all
+    failures = []
+    monkeypatch.setattr(notice_delivery, "count", lambda name, value=1: failures.append(name))
+    caplog.set_level("ERROR")
+    effective_at = parse_iso(publish(clock)["effective_at"])
+
+    assert dispatch(clock) == {"sent": 4, "remaining": 2}
+    assert notified() == Counter({number: 1 for number in good})
+    assert all("victim" not in ",".join(m["to"]) for m in outbox())
+    for bad in ("C100000000001", "C100000000002"):
+        notice = notice_store.get_notice("2", bad)
+        assert notice.status == "failed" and notice.error.startswith("unexpected:")
+    assert failures.count("PolicyNoticeFailed") == 2
+    logged = "\n".join(get_logger().registered_formatter.format(r) for r in caplog.records) + capsys.readouterr().out
+    assert "C100000000001" in logged and "C100000000002" in logged
+    assert "broken@example.com" not in logged and "victim" not in logged
+
+    assert activate(effective_at)["held_back"][0]["reason"] == "notices_missing"
+    plant_customer(stack, "C100000000001", created, email={"S": "fixed@example.com"})  # ops fix the record
+    dispatch(clock.advance(minutes=6))  # after the backoff: tried again, and sent now
+    assert status_of("2", "C100000000001") == "sent"
+    assert status_of("2", "C100000000002") == "failed"
+    assert activate(effective_at)["held_back"][0]["reason"] == "notices_missing"

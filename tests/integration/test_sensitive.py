@@ -292,3 +292,26 @@ def test_no_input_gets_a_server_error(client_and_account, body, document, item):
                                                                           safe=""), account=account)]
     for response in responses:
         assert response.status_code < 500, response.body
+
+
+def test_card_testing_through_the_route_blocks_cards_from_the_address_until_ops_close_the_case(client):
+    account = signup(client)
+    for bad in ("4111 1111 1111 1112", "1234", "4111-1111-1111-11x1", "5555555555554445", "4000000000000001"):
+        refused = call(client, "POST", "/account/payment-methods", card(bad), account=account)
+        assert refused.status_code == 400 and refused.json["error"]["details"][0]["path"] == "card.number"
+    blocked = call(client, "POST", "/account/payment-methods", card(), account=account)
+    assert (blocked.status_code, blocked.json["error"]["code"]) == (429, "rate_limited")
+    assert call(client, "POST", "/account/payment-methods", bank(), account=account).status_code == 201
+    [case] = client.lambda_.invoke("ops_abuse_cases", {"status": "open"}).payload["cases"]
+    assert case["rule"] == "card_testing" and case["customer_numbers"] == [account.customer_number]
+    closed = client.lambda_.invoke("ops_close_abuse_case", {"case_id": case["case_id"], "resolution": "our tests"})
+    assert closed.payload["status"] == "closed"
+    assert call(client, "POST", "/account/payment-methods", card(), account=account).status_code == 201
+
+
+def test_an_expired_card_or_a_bad_cvc_is_not_a_rejected_card_number(client):
+    account = signup(client)
+    for _ in range(5):
+        assert call(client, "POST", "/account/payment-methods", card(exp_year=2020), account=account).status_code == 400
+        assert call(client, "POST", "/account/payment-methods", card(cvc="12345"), account=account).status_code == 400
+    assert call(client, "POST", "/account/payment-methods", card(), account=account).status_code == 201

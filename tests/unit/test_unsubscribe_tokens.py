@@ -21,13 +21,13 @@ K1, K2 = "11" * 32, "22" * 32
 @pytest.fixture
 def secrets(tmp_path, monkeypatch):
     """Write the secrets file the app reads; returns a function to rewrite it (key rotation)."""
-    path = tmp_path / "secrets.json"
-    monkeypatch.setenv("PLEDGE_SECRETS_FILE", str(path))
+    path = tmp_path / "unsubscribe.json"
+    monkeypatch.setenv("PLEDGE_SECRETS_DIR", str(tmp_path))
     monkeypatch.setenv("PLEDGE_PUBLIC_BASE_URL", "https://pledge.example.com")
-    monkeypatch.delenv("PLEDGE_SECRETS_PARAMETER", raising=False)
+    monkeypatch.delenv("PLEDGE_SECRETS_PREFIX", raising=False)
 
     def write(keys: dict, active: str) -> None:
-        path.write_text(json.dumps({"session_pepper": "00", "unsubscribe_keys": keys, "unsubscribe_active_key": active}))
+        path.write_text(json.dumps({"keys": keys, "active_key": active}))
         reset_settings()
 
     write({"k1": K1}, "k1")

@@ -1,0 +1,57 @@
+"""Who is running this Lambda invocation, as far as Lambda says: registered as middleware
+for every ops and scheduled function, read by the audit trail and the logs.
+
+Lambda passes a caller identity only when the caller sends one: a Cognito identity
+(`context.identity`), or a client context (`aws lambda invoke --client-context`, whose
+`custom.caller` we record, marked as declared: Lambda does not check it). A console test
+or a plain `aws lambda invoke` carries neither; the IAM principal who invoked is then only
+in CloudTrail (the stack's ops trail), under the same request id we record here.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass
+
+DECLARED_CALLER = re.compile(r"^[A-Za-z0-9._@+-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    request_id: str | None
+    caller: str | None
+
+
+_current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)
+
+
+def current() -> Invocation | None:
+    return _current.get()
+
+
+def caller_of(context) -> str | None:
+    """`cognito:<identity id>`, `declared:<custom.caller>`, or None."""
+    cognito = getattr(getattr(context, "identity", None), "cognito_identity_id", None)
+    if isinstance(cognito, str) and cognito:
+        return f"cognito:{cognito[:128]}"
+    custom = getattr(getattr(context, "client_context", None), "custom", None)
+    declared = custom.get("caller") if isinstance(custom, dict) else None
+    if isinstance(declared, str) and DECLARED_CALLER.match(declared):
+        return f"declared:{declared}"
+    return None
+
+
+def observe_invocation(event, get_response):
+    """Chalice middleware for pure Lambda and scheduled functions: the invocation's request
+    id and caller for the audit trail, and the request id as the logs' correlation id."""
+    from chalicelib.observability import get_logger
+
+    context = event.context
+    invocation = Invocation(getattr(context, "aws_request_id", None), caller_of(context))
+    get_logger().set_correlation_id(invocation.request_id)
+    token = _current.set(invocation)
+    try:
+        return get_response(event)
+    finally:
+        _current.reset(token)

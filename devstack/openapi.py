@@ -1,0 +1,65 @@
+"""`python -m devstack openapi`: copy the request-body JSON Schemas (chalicelib/schemas)
+into chalicelib/openapi.json, so the served document validates bodies exactly as the app
+does. tests/unit/test_openapi.py fails while the copy is stale.
+
+Paths, responses and the response schemas are written by hand in openapi.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import REPO_ROOT
+
+SPEC = REPO_ROOT / "chalicelib" / "openapi.json"
+SCHEMAS = REPO_ROOT / "chalicelib" / "schemas"
+COMMON_REF = "common.json#/"
+COMMON_COMPONENT = "#/components/schemas/common/"
+
+
+def request_schema_names(spec: dict) -> set[str]:
+    """The schema files the spec's JSON request bodies name, and `common` they all share."""
+    names = {"common"}
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if content:
+                names.add(content["schema"]["$ref"].rsplit("/", 1)[-1])
+    return names
+
+
+def inlined(name: str) -> dict:
+    """A schema file as a component: no `$schema`/`$id`, refs into common.json rewritten."""
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+    return _rewrite(schema)
+
+
+def _rewrite(node):
+    if isinstance(node, dict):
+        return {key: (COMMON_COMPONENT + value[len(COMMON_REF):]
+                      if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_REF) else _rewrite(value))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rewrite(item) for item in node]
+    return node
+
+
+def synced(spec: dict) -> dict:
+    schemas = dict(spec["components"]["schemas"])
+    schemas.update({name: inlined(name) for name in sorted(request_schema_names(spec))})
+    return {**spec, "components": {**spec["components"], "schemas": schemas}}
+
+
+def render(spec: dict) -> str:
+    return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+def sync(path: Path = SPEC) -> bool:
+    """Rewrite the spec's request schemas; True when the file changed."""
+    before = path.read_text()
+    after = render(synced(json.loads(before)))
+    if after != before:
+        path.write_text(after)
+    return after != before

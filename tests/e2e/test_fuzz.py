@@ -1,0 +1,101 @@
+"""schemathesis against `chalice local` on the test stack, driven by chalicelib/openapi.json
+(the document GET /openapi.json serves): every operation, positive and negative cases, a bounded number per operation.
+
+Checks: no 5xx; status codes, content types, headers and bodies conform to the spec; data
+the spec forbids is refused; every 4xx body has the contract's error shape. The number of
+requests sent per operation is printed at the end of the run (tests/e2e/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from devstack.openapi import SPEC
+from tests.helpers import PASSWORD, unique_email
+
+MAX_EXAMPLES = 10  # per operation in the fuzzing phase; the coverage phase adds its own boundary cases
+REQUESTS_SENT: Counter[str] = Counter()
+CONFIG = {
+    "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "with-security-parameters": False},
+    "phases": {"examples": {"enabled": False}, "stateful": {"enabled": False}},
+    "seed": 10,
+    "request-timeout": 30,
+}
+
+
+@schemathesis.check
+def contract_error_shape(ctx, response, case):
+    """Every 4xx is JSON `{"error": {"code", "message", "details"}}`."""
+    if 400 <= response.status_code < 500:
+        body = response.json()
+        assert set(body) == {"error"}, f"not the contract's error shape: {response.text[:200]}"
+        assert set(body["error"]) == {"code", "message", "details"}, response.text[:200]
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance, negative_data_rejection, contract_error_shape]
+
+
+class Visitor:
+    """A logged-in customer whose cookie and CSRF token go with every request the
+    fuzzer does not fill itself; signs up again once the fuzzer logs it out."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.headers: dict[str, str] | None = None
+
+    def default_headers(self) -> dict[str, str]:
+        if self.headers is None:
+            response = requests.post(f"{self.base_url}/signup", timeout=30,
+                                     json={"name": "Fuzz", "email": unique_email("fuzz"), "password": PASSWORD})
+            assert response.status_code == 201, response.text
+            self.headers = {"Cookie": response.headers["Set-Cookie"].split(";", 1)[0],
+                            "X-CSRF-Token": response.json()["csrf_token"]}
+        return self.headers
+
+    def after(self, case, response) -> None:
+        if (case.method, case.path, response.status_code) in {("POST", "/logout", 204),
+                                                               ("POST", "/account/deactivate", 200)}:
+            self.headers = None
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(api_server, local_stack):
+    from chalicelib.services.policy import ensure_initial_policy
+
+    local_stack.clean()
+    ensure_initial_policy()
+    yield api_server, Visitor(api_server)
+    local_stack.clean()
+
+
+# The file the app serves (the e2e test below checks they are the same); loaded at import
+# because schemathesis' lazy fixture loader does not work with pytest 9.
+schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.Config.from_dict(CONFIG))
+
+
+def test_the_served_spec_is_the_one_in_the_repo(fuzz_target):
+    base_url, _ = fuzz_target
+    assert requests.get(f"{base_url}/openapi.json", timeout=30).json() == json.loads(SPEC.read_text())
+
+
+@schema.parametrize()
+def test_the_api_keeps_its_spec_under_generated_input(case, fuzz_target):
+    base_url, visitor = fuzz_target
+    case.headers = {**visitor.default_headers(), **(case.headers or {})}
+    REQUESTS_SENT[case.operation.label] += 1
+    response = case.call(base_url=base_url)
+    visitor.after(case, response)
+    case.validate_response(response, checks=CHECKS)
