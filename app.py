@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
 from chalicelib.routes.account import account
 from chalicelib.routes.forms import forms
+from chalicelib.routes.pages import pages
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.support import support
@@ -20,6 +21,7 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe):
     app.register_blueprint(blueprint)
+app.register_blueprint(pages)  # the home page and the Client Area (HTML)
 
 
 @app.lambda_function(name="ops_customer_record")
