@@ -63,7 +63,7 @@ def _logged_in_page(caller: Caller, template: str, **context):
 @handles_errors
 def home():
     upcoming = [v for v in policies.published_versions()["versions"] if v["status"] == "published" and v["material"]]
-    return page("home", title="Home", upcoming=upcoming, logged_in=_caller() is not None)
+    return page("home", title="Servers and hosting that keep their privacy promises", upcoming=upcoming, logged_in=_caller() is not None)
 
 
 @pages.route("/privacy", methods=["GET"])
