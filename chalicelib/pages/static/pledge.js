@@ -345,10 +345,14 @@
       if (!cache.has(path)) cache.set(path, api("GET", path));
       return cache.get(path);
     }
-    await Promise.all(Array.prototype.map.call(document.querySelectorAll("[data-view]"), async function (el) {
+    var views = Array.prototype.filter.call(document.querySelectorAll("[data-view]"), function (el) {
+      return !(el.hasAttribute("data-once") && el.dataset.filled);  // a list that never changes on the page
+    });
+    await Promise.all(views.map(async function (el) {
       el.setAttribute("aria-busy", "true");
       try {
         await VIEWS[el.dataset.view](el, load);
+        el.dataset.filled = "true";
       } catch (e) {
         el.replaceChildren(h("p", {}, "We could not load this. Reload the page to try again."));
       } finally {
