@@ -32,7 +32,7 @@ browser-deps:
 
 # Re-take the README's screenshots (docs/) with the browser tests that take them.
 readme-screens: venv browser-deps
-	$(VPY) -m pytest tests/browser -q -k readme_screenshot
+	$(VPY) -m pytest tests/browser/test_pages.py -q -k "lands_on_the_dashboard or home_page_notice"
 	cp build/screens/readme/*.png docs/
 
 # --- AWS packaging, template checks, deploy (README: "Deploying to AWS") ---
