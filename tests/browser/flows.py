@@ -9,13 +9,16 @@ from playwright.sync_api import Page, expect
 from tests.helpers import PASSWORD, unique_email
 
 
-def signup(page: Page, name: str = "Ada Lovelace", email: str | None = None) -> tuple[str, str]:
-    """Sign up through the form; returns (customer number, email) from the dashboard."""
+def signup(page: Page, name: str = "Ada Lovelace", email: str | None = None, topics: tuple = ()) -> tuple[str, str]:
+    """Sign up through the form (opting in to `topics`); returns (customer number, email)
+    from the dashboard."""
     email = email or unique_email("browser")
     page.goto("/client-area/signup")
     page.fill("#signup [name=name]", name)
     page.fill("#signup [name=email]", email)
     page.fill("#signup [name=password]", PASSWORD)
+    for topic in topics:
+        page.check(f"#signup input[type=checkbox][name={topic}]")
     page.click("#signup button[type=submit]")
     page.wait_for_url("**/client-area/")
     number = page.locator("#customer-number")

@@ -22,10 +22,13 @@ README = SCREENS / "readme"
 
 
 def test_signup_through_the_form_lands_on_the_dashboard_showing_the_customer_number(page):
-    number, email = signup(page)
+    number, email = signup(page, topics=("website", "new_services"))
     assert page.url.endswith("/client-area/")
     status, profile = api(page, "GET", "/account")
     assert status == 200 and profile["customer_number"] == number and profile["email"] == email
+    _, preferences = api(page, "GET", "/account/preferences")
+    assert preferences["topics"] == {"products": False, "website": True, "new_services": True,
+                                     "special_offers": False}
     README.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": 800})
     page.screenshot(path=str(README / "dashboard.png"), full_page=True)
@@ -102,6 +105,7 @@ def test_login_logout_and_the_redirect_when_logged_out(page, site):
     page.wait_for_url("**/client-area/login")
     page.goto("/client-area/profile")
     assert page.url.endswith("/client-area/login")
+    assert page.evaluate("sessionStorage.getItem('pledge.csrf')") is None
 
     login(page, email, "not the right password")
     expect(page.locator("#login .form-error")).not_to_be_empty()
@@ -111,6 +115,9 @@ def test_login_logout_and_the_redirect_when_logged_out(page, site):
     expect(page.locator("#profile [name=email]")).to_have_value(email)
     page.goto("/client-area/login")  # already logged in
     assert page.url.endswith("/client-area/")
+    page.click("header a.logout-link")  # the header's link sends the same form
+    page.wait_for_url("**/client-area/login")
+    assert requests.get(f"{site}/client-area/", allow_redirects=False, timeout=30).status_code == 303
 
 
 def test_the_keyboard_alone_logs_in_with_visible_focus(page):

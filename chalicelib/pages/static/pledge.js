@@ -3,7 +3,8 @@
  * A form with data-api="/path" is sent as JSON (data-method, default POST). Input names
  * are the API's field names; a dotted name ("address.line1") nests, a checkbox is a
  * boolean (or, with data-list, one value of a list), an empty text field is left out.
- * data-wrap="topics" sends {"topics": {...}}. On success: data-then="/url" or "reload"
+ * data-wrap="topics" on the form sends {"topics": {...}}; on a fieldset, it nests the
+ * fieldset's inputs. On success: data-then="/url" or "reload"
  * navigates; else data-success (with {field} from the answer) is shown, data-reset
  * empties the form, data-refresh reloads the lists. An error shows the API's message,
  * and each detail beside the field it names.
@@ -57,18 +58,24 @@
     return el.value;
   }
 
+  function fieldPath(form, el) {  // a fieldset with data-wrap="marketing" nests its inputs under "marketing"
+    var group = el.closest("fieldset[data-wrap]");
+    return group && form.contains(group) ? group.dataset.wrap + "." + el.name : el.name;
+  }
+
   function formBody(form) {
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled || el.tagName === "BUTTON") return;
+      if (!el.name || el.disabled || el.tagName === "BUTTON" || el.tagName === "FIELDSET") return;
+      var path = fieldPath(form, el);
       if (el.type === "checkbox" && el.hasAttribute("data-list")) {
-        var list = el.name.split(".").reduce(function (o, k) { return o && o[k]; }, body);
-        if (!list) { list = []; setPath(body, el.name, list); }
+        var list = path.split(".").reduce(function (o, k) { return o && o[k]; }, body);
+        if (!list) { list = []; setPath(body, path, list); }
         if (el.checked) list.push(el.value);
         return;
       }
       var value = fieldValue(el);
-      if (value !== undefined) setPath(body, el.name, value);
+      if (value !== undefined) setPath(body, path, value);
     });
     if (form.dataset.wrap) { var wrapped = {}; wrapped[form.dataset.wrap] = body; return wrapped; }
     return body;
@@ -199,6 +206,14 @@
     }
     await refreshViews();
     document.getElementById("main").focus();
+  });
+
+  document.addEventListener("click", function (event) {  // the header's "Log out" sends the logout form
+    var link = event.target.closest("a.logout-link");
+    var form = document.getElementById("logout");
+    if (!link || !form) return;
+    event.preventDefault();
+    form.requestSubmit();
   });
 
   function showPageError(error) {
