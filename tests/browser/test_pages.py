@@ -240,3 +240,15 @@ def test_pages_fit_the_screen(page, width):
         page.goto(path)
         wait_for_lists(page)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_each_page_sends_a_page_view_without_its_query_or_cookies(page):
+    signup(page)
+    with page.expect_request(lambda r: r.url.endswith("/stats/event") and "password-reset" in (r.post_data or "")) as sent:
+        page.goto("/client-area/password-reset?token=secret-token")
+    request = sent.value
+    assert request.method == "POST"
+    event = request.post_data_json
+    assert event["name"] == "pageview" and event["url"].endswith("/client-area/password-reset")
+    assert "secret-token" not in request.post_data and isinstance(event["screen_width"], int)
+    assert "cookie" not in {name.lower() for name in request.all_headers()}
