@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import require_routes
-from tests.browser.flows import add_card, api, signup, wait_for_lists
+from tests.browser.flows import add_card, api, login, signup, wait_for_lists
 
 CARD = "4242 4242 4242 4242"
 
@@ -124,3 +124,24 @@ def test_asking_for_a_password_reset(page, site):
     page.fill("#password-reset [name=email]", "nobody@example.com")
     page.click("#password-reset button[type=submit]")
     expect(page.locator("#password-reset .form-status")).to_contain_text("we have sent it a link")
+
+
+def test_a_password_reset_link_sets_a_new_password(page, site):
+    require_routes(site, ("POST", "/password-reset"), ("POST", "/password-reset/confirm"))
+    from tests.stack import outbox
+
+    _, email = signup(page)
+    page.click("#logout button[type=submit]")
+    page.wait_for_url("**/client-area/login")
+    page.goto("/client-area/password-reset")
+    page.fill("#password-reset [name=email]", email)
+    page.click("#password-reset button[type=submit]")
+    expect(page.locator("#password-reset .form-status")).to_contain_text("we have sent it a link")
+    mail = [m for m in outbox() if email in m["to"] and "token=" in (m["text"] or "")][-1]
+    token = re.search(r"token=([A-Za-z0-9_.~%-]+)", mail["text"]).group(1)
+    page.goto(f"/client-area/password-reset?token={token}")
+    page.fill("#password-reset-confirm [name=password]", "a brand new passphrase")
+    page.click("#password-reset-confirm button[type=submit]")
+    page.wait_for_url("**/client-area/login")
+    login(page, email, "a brand new passphrase")
+    page.wait_for_url("**/client-area/")
