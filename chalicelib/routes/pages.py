@@ -6,6 +6,7 @@ page (303)."""
 
 from __future__ import annotations
 
+import re
 from typing import Callable, NamedTuple
 
 from chalice import Blueprint
@@ -20,6 +21,7 @@ pages = Blueprint(__name__)
 
 LOGIN_PAGE = "/client-area/login"
 DASHBOARD = "/client-area/"
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 class ClientPage(NamedTuple):
@@ -123,6 +125,8 @@ def ticket_page(ticket_id):
     caller = _caller()
     if caller is None:
         return redirect(LOGIN_PAGE)
+    if not SAFE_ID.fullmatch(ticket_id):  # a malformed id never reaches the store
+        raise NotFound("No such ticket.")
     ticket = support.ticket_of_customer(caller.customer_number, ticket_id)
     return _logged_in_page(caller, "ticket", title=f"Ticket: {ticket['subject']}", ticket=ticket)
 
