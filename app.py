@@ -15,6 +15,7 @@ from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
 from chalicelib.routes.openapi import openapi
 from chalicelib.routes.orders import orders
+from chalicelib.routes.pages import pages
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.recovery import recovery
@@ -31,7 +32,7 @@ app.register_middleware(observe_request, "http")
 app.register_middleware(observe_invocation, "pure_lambda")
 app.register_middleware(observe_invocation, "scheduled")
 for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats, recovery, disclosures,
-                  sensitive, shop, orders):
+                  sensitive, shop, orders, pages):  # pages: the home page and the Client Area (HTML)
     app.register_blueprint(blueprint)
 
 
