@@ -18,12 +18,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	exec $(VPY) -m devstack run
 
-test: venv
+test: venv browser-deps
 	$(MAKE) --no-print-directory package STAGE=prod
 	$(VPY) -m pytest tests -q
 
 bench: venv
 	$(VPY) -m bench
+
+# Debian's chromium (apt, when missing) and axe-core (npm, cached in .local/) for tests/browser.
+.PHONY: browser-deps readme-screens
+browser-deps:
+	sh devstack/browser_deps.sh
+
+# Re-take the README's screenshots (docs/) with the browser tests that take them.
+readme-screens: venv browser-deps
+	$(VPY) -m pytest tests/browser/test_pages.py -q -k "lands_on_the_dashboard or home_page_notice"
+	cp build/screens/readme/*.png docs/
 
 # --- AWS packaging, template checks, deploy (README: "Deploying to AWS") ---
 STAGE ?= dev

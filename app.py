@@ -4,15 +4,18 @@ Services used only by ops and scheduled functions are imported inside those func
 every Lambda function imports this module, and the API's cold start should not pay for
 code it never runs."""
 
+from typing import Callable
+
 from chalice import Chalice
 
 from chalicelib.invocation import observe_invocation
-from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
+from chalicelib.ops import ops_function, scheduled_function
 from chalicelib.routes.account import account
 from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
 from chalicelib.routes.openapi import openapi
 from chalicelib.routes.orders import orders
+from chalicelib.routes.pages import pages
 from chalicelib.routes.policy import policy
 from chalicelib.routes.preferences import preferences
 from chalicelib.routes.recovery import recovery
@@ -28,189 +31,159 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 app.register_middleware(observe_invocation, "pure_lambda")
 app.register_middleware(observe_invocation, "scheduled")
-for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats):
+for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats, recovery, disclosures,
+                  sensitive, shop, orders, pages):  # pages: the home page and the Client Area (HTML)
     app.register_blueprint(blueprint)
-app.register_blueprint(recovery)
-app.register_blueprint(disclosures)
-app.register_blueprint(sensitive)
-app.register_blueprint(shop)  # catalog and cart
-app.register_blueprint(orders)
 
 
-@app.lambda_function(name="ops_customer_record")
-def ops_customer_record(event, context):
+@ops_function(app)
+def ops_customer_record(event: dict) -> dict:
     from chalicelib.services import records
 
-    return run_ops("ops_customer_record", event, lambda e: records.customer_record(e["customer_number"]))
+    return records.customer_record(event["customer_number"])
 
 
-@app.lambda_function(name="ops_record_support")
-def ops_record_support(event, context):
+@ops_function(app)
+def ops_record_support(event: dict) -> dict:
     from chalicelib.services import support as support_service
 
-    return run_ops(
-        "ops_record_support", event, lambda e: support_service.record_support(e["ticket_id"], e["channel"], e["summary"])
-    )
+    return support_service.record_support(event["ticket_id"], event["channel"], event["summary"])
 
 
-@app.lambda_function(name="ops_deactivate_customer")
-def ops_deactivate_customer(event, context):
+@ops_function(app)
+def ops_deactivate_customer(event: dict) -> dict:
     from chalicelib.services import retention
 
-    return run_ops(
-        "ops_deactivate_customer", event, lambda e: retention.deactivate_customer(e["customer_number"], "ops", e["reason"])
-    )
+    return retention.deactivate_customer(event["customer_number"], "ops", event["reason"])
 
 
-@app.lambda_function(name="ops_legal_hold")
-def ops_legal_hold(event, context):
+@ops_function(app)
+def ops_legal_hold(event: dict) -> dict:
     from chalicelib.services import retention
 
-    return run_ops(
-        "ops_legal_hold",
-        event,
-        lambda e: retention.change_legal_hold(e["customer_number"], e["action"], e["reason"], e.get("hold_id")),
-    )
+    return retention.change_legal_hold(event["customer_number"], event["action"], event["reason"],
+                                       event.get("hold_id"))
 
 
-@app.lambda_function(name="ops_retention_review")
-def ops_retention_review(event, context):
+@ops_function(app)
+def ops_retention_review(event: dict) -> dict:
     from chalicelib.services import retention
 
-    return run_ops("ops_retention_review", event, lambda e: retention.customers_due_for_review())
+    return retention.customers_due_for_review()
 
 
-@app.lambda_function(name="ops_anonymize_customer")
-def ops_anonymize_customer(event, context):
+@ops_function(app)
+def ops_anonymize_customer(event: dict) -> dict:
     from chalicelib.services import retention
 
-    return run_ops("ops_anonymize_customer", event, lambda e: retention.anonymize_customer(e["customer_number"]))
+    return retention.anonymize_customer(event["customer_number"])
 
 
-@app.lambda_function(name="ops_review_inquiry")
-def ops_review_inquiry(event, context):
+@ops_function(app)
+def ops_review_inquiry(event: dict) -> dict:
     from chalicelib.services import inquiries
 
-    return run_ops("ops_review_inquiry", event, lambda e: inquiries.review_inquiry(e["inquiry_id"], e["decision"]))
+    return inquiries.review_inquiry(event["inquiry_id"], event["decision"])
 
 
-@app.lambda_function(name="ops_send_marketing")
-def ops_send_marketing(event, context):
+@ops_function(app)
+def ops_send_marketing(event: dict) -> dict:
     from chalicelib.services import marketing
 
-    return run_ops(
-        "ops_send_marketing", event, lambda e: marketing.send_campaign(e["topic"], e["subject"], e["text"], e.get("campaign_id"))
-    )
+    return marketing.send_campaign(event["topic"], event["subject"], event["text"], event.get("campaign_id"))
 
 
-@app.lambda_function(name="ops_set_preferences")
-def ops_set_preferences(event, context):
+@ops_function(app)
+def ops_set_preferences(event: dict) -> dict:
     from chalicelib.services import preferences as preferences_service
 
-    return run_ops(
-        "ops_set_preferences",
-        event,
-        lambda e: {"topics": preferences_service.change_topics(e["customer_number"], e["topics"], "ops", None)},
-    )
+    return {"topics": preferences_service.change_topics(event["customer_number"], event["topics"], "ops", None)}
 
 
-@app.lambda_function(name="ops_disclose_customer_data")
-def ops_disclose_customer_data(event, context):
+@ops_function(app)
+def ops_disclose_customer_data(event: dict) -> dict:
+    from chalicelib.invocation import current_request_id
     from chalicelib.services import disclosures as disclosure_service
 
-    return run_ops("ops_disclose_customer_data", event,
-                   lambda e: disclosure_service.disclose(e, getattr(context, "aws_request_id", None)))
+    return disclosure_service.disclose(event, current_request_id())
 
 
-@app.lambda_function(name="record_mail_suppressions")
-def record_mail_suppressions(event, context):
+@ops_function(app)
+def record_mail_suppressions(event: dict) -> dict:
     """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
     from chalicelib.services import suppression
 
-    return run_ops("record_mail_suppressions", event, suppression.record_ses_event)
+    return suppression.record_ses_event(event)
 
 
-@app.lambda_function(name="ops_lift_suppression")
-def ops_lift_suppression(event, context):
+@ops_function(app)
+def ops_lift_suppression(event: dict) -> dict:
     from chalicelib.services import suppression
 
-    return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
-                                                                                        e["reason"]))
+    return suppression.lift_suppression(event["customer_number"], event["reason"])
 
 
-@app.lambda_function(name="ops_reveal_sensitive")
-def ops_reveal_sensitive(event, context):
+@ops_function(app)
+def ops_reveal_sensitive(event: dict) -> dict:
     """The only function (with ops_disclose_customer_data) whose role may kms:Decrypt."""
+    from chalicelib.invocation import current_request_id
     from chalicelib.services import sensitive as sensitive_service
 
-    request = getattr(context, "aws_request_id", None)
-    return run_ops("ops_reveal_sensitive", event,
-                   lambda e: sensitive_service.reveal(e["customer_number"], e["item"], e["reason"], request))
+    return sensitive_service.reveal(event["customer_number"], event["item"], event["reason"], current_request_id())
 
 
-@app.lambda_function(name="ops_publish_policy")
-def ops_publish_policy(event, context):
+@ops_function(app)
+def ops_publish_policy(event: dict) -> dict:
     from chalicelib.services.policy import publish_policy
 
-    return run_ops("ops_publish_policy", event, publish_policy)
+    return publish_policy(event)
 
 
-@app.lambda_function(name="ops_resolve_notice")
-def ops_resolve_notice(event, context):
+@ops_function(app)
+def ops_resolve_notice(event: dict) -> dict:
     from chalicelib.services import notices
 
-    return run_ops(
-        "ops_resolve_notice",
-        event,
-        lambda e: notices.resolve_notice(e["version"], e["customer_number"], e["outcome"], e.get("ses_message_id"),
-                                         e.get("sent_at")),
-    )
+    return notices.resolve_notice(event["version"], event["customer_number"], event["outcome"],
+                                  event.get("ses_message_id"), event.get("sent_at"))
 
 
-@accepts_any_event
-@app.schedule(NOTICE_DISPATCH_SCHEDULE, name="dispatch_policy_notices")
-def dispatch_policy_notices(event):
+@ops_function(app)
+def ops_site_statistics(event: dict) -> dict:
+    from chalicelib.services import statistics
+
+    return statistics.site_statistics(event["from"], event["to"])
+
+
+@ops_function(app)
+def ops_abuse_cases(event: dict) -> dict:
+    from chalicelib.services import abuse
+
+    return abuse.list_cases(event.get("status"))
+
+
+@ops_function(app)
+def ops_close_abuse_case(event: dict) -> dict:
+    from chalicelib.services import abuse
+
+    return abuse.close_case(event["case_id"], event["resolution"])
+
+
+@scheduled_function(app, NOTICE_DISPATCH_SCHEDULE)
+def dispatch_policy_notices(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import notices
 
-    context = event.context
-    return run_scheduled(
-        "dispatch_policy_notices",
-        lambda: notices.dispatch_notices(lambda: context.get_remaining_time_in_millis() / 1000),
-    )
+    return notices.dispatch_notices(time_left)
 
 
-@accepts_any_event
-@app.schedule(POLICY_ACTIVATION_SCHEDULE, name="activate_policy_versions")
-def activate_policy_versions(event):
+@scheduled_function(app, POLICY_ACTIVATION_SCHEDULE)
+def activate_policy_versions(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import activation
 
-    return run_scheduled("activate_policy_versions", activation.activate_policy_versions)
+    return activation.activate_policy_versions()
 
 
-@app.lambda_function(name="ops_site_statistics")
-def ops_site_statistics(event, context):
+@scheduled_function(app, STATS_SALT_SCHEDULE)
+def destroy_stats_salts(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import statistics
 
-    return run_ops("ops_site_statistics", event, lambda e: statistics.site_statistics(e["from"], e["to"]))
-
-
-@app.lambda_function(name="ops_abuse_cases")
-def ops_abuse_cases(event, context):
-    from chalicelib.services import abuse
-
-    return run_ops("ops_abuse_cases", event, lambda e: abuse.list_cases(e.get("status")))
-
-
-@app.lambda_function(name="ops_close_abuse_case")
-def ops_close_abuse_case(event, context):
-    from chalicelib.services import abuse
-
-    return run_ops("ops_close_abuse_case", event, lambda e: abuse.close_case(e["case_id"], e["resolution"]))
-
-
-@accepts_any_event
-@app.schedule(STATS_SALT_SCHEDULE, name="destroy_stats_salts")
-def destroy_stats_salts(event):
-    from chalicelib.services import statistics
-
-    return run_scheduled("destroy_stats_salts", statistics.destroy_old_salts)
+    return statistics.destroy_old_salts()

@@ -30,6 +30,12 @@ def current() -> Invocation | None:
     return _current.get()
 
 
+def current_request_id() -> str | None:
+    """The running invocation's Lambda request id (what CloudTrail records it under)."""
+    invocation = _current.get()
+    return invocation.request_id if invocation else None
+
+
 def caller_of(context) -> str | None:
     """`cognito:<identity id>`, `declared:<custom.caller>`, or None."""
     cognito = getattr(getattr(context, "identity", None), "cognito_identity_id", None)

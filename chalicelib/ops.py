@@ -1,12 +1,51 @@
-"""Running an ops function: validate the event, call the service, answer JSON."""
+"""Ops and scheduled functions: registered from one name, the event validated against the
+schema of that name, the service's answer (or the contract's error) returned as JSON."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
+
+from chalice import Chalice
 
 from chalicelib.errors import PledgeError
 from chalicelib.observability import flush_metrics, get_logger
 from chalicelib.validation import validate
+
+
+OpsAction = Callable[[dict], dict]
+ScheduledAction = Callable[[Callable[[], float]], dict]
+
+
+def ops_function(app: Chalice) -> Callable[[OpsAction], Any]:
+    """`@ops_function(app)` over `def ops_x(event) -> dict`: the Lambda function `ops_x`,
+    its event checked against schemas/ops_x.json, the action given the valid event."""
+
+    def register(action: OpsAction) -> Any:
+        @functools.wraps(action)
+        def handler(event: Any, context: Any) -> dict:
+            return run_ops(action.__name__, event, action)
+
+        return app.lambda_function(name=action.__name__)(handler)
+
+    return register
+
+
+def scheduled_function(app: Chalice, expression: str) -> Callable[[ScheduledAction], Any]:
+    """`@scheduled_function(app, "rate(1 hour)")` over `def job(time_left) -> dict`: an
+    EventBridge schedule that also takes any event by hand; `time_left()` is the seconds
+    the invocation has left."""
+
+    def register(action: ScheduledAction) -> Any:
+        @functools.wraps(action)
+        def handler(event: Any) -> dict:
+            context = event.context
+            return run_scheduled(action.__name__,
+                                 lambda: action(lambda: context.get_remaining_time_in_millis() / 1000))
+
+        return accepts_any_event(app.schedule(expression, name=action.__name__)(handler))
+
+    return register
 
 
 def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str | None = None) -> dict:

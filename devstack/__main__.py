@@ -51,7 +51,7 @@ def invoke(name: str, payload: str) -> int:
 
 
 def _invoke(name: str, payload: str) -> object:
-    from .config import LOCAL_TABLE_PREFIX, SECRETS_FILE, port_open, ports
+    from .config import LOCAL_TABLE_PREFIX, SECRETS_DIR, port_open, ports
     from .env import apply_env, local_env
     from .functions import call, discover, load_app_module
 
@@ -68,7 +68,7 @@ def _invoke(name: str, payload: str) -> object:
     # The running stack's tables and secrets: `make run`'s, unless the environment names
     # another stack's (the test session's).
     apply_env(local_env(stack_ports=p, table_prefix=os.environ.get("PLEDGE_TABLE_PREFIX") or LOCAL_TABLE_PREFIX,
-                        secrets_file=os.environ.get("PLEDGE_SECRETS_FILE") or SECRETS_FILE))
+                        secrets_dir=os.environ.get("PLEDGE_SECRETS_DIR") or SECRETS_DIR))
     try:
         functions = discover(load_app_module())
     except Exception as exc:

@@ -63,7 +63,7 @@ def file_stack(local_stack, tmp_path_factory):
     api = None
     try:
         create_tables(dynamodb_client(ports.dynamodb), TABLE_PREFIX)
-        env = local_env(stack_ports=ports, table_prefix=TABLE_PREFIX, secrets_file=folder / "secrets.json")
+        env = local_env(stack_ports=ports, table_prefix=TABLE_PREFIX, secrets_dir=folder / "secrets")
         api = start_chalice_local(ports.api, env, log=folder / "chalice.log")
         yield url(ports.api), ports, folder
     finally:
