@@ -51,4 +51,3 @@ def counting_dynamodb_calls():
     finally:
         botocore.session.Session.create_client = original
         forget_connections()
-

@@ -7,8 +7,10 @@ import contextlib
 import io
 import json
 
-CARD = {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123",
-                                 "holder_name": "Bench"}}
+CARD = {
+    "type": "card",
+    "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123", "holder_name": "Bench"},
+}
 
 
 def checkout_calls(report) -> None:
@@ -22,18 +24,24 @@ def checkout_calls(report) -> None:
         csrf = {}
 
         def send(method, path, body=None, extra=None):
-            headers = {"Content-Type": "application/json", "Cookie": "; ".join(cookies.values()), **csrf,
-                       **(extra or {})}
+            headers = {
+                "Content-Type": "application/json",
+                "Cookie": "; ".join(cookies.values()),
+                **csrf,
+                **(extra or {}),
+            }
             counter.reset()
-            response = getattr(client.http, method)(path, headers=headers,
-                                                     body=json.dumps(body) if body is not None else None)
+            response = getattr(client.http, method)(
+                path, headers=headers, body=json.dumps(body) if body is not None else None
+            )
             if "Set-Cookie" in response.headers:
                 name_value = response.headers["Set-Cookie"].split(";")[0]
                 cookies[name_value.split("=")[0]] = name_value
             return response, dict(counter.calls)
 
-        signup, _ = send("post", "/signup", {"name": "Bench", "email": "bench.shop@example.com",
-                                              "password": "benchmark password"})
+        signup, _ = send(
+            "post", "/signup", {"name": "Bench", "email": "bench.shop@example.com", "password": "benchmark password"}
+        )
         csrf["X-CSRF-Token"] = json.loads(signup.body)["csrf_token"]
         pm = json.loads(send("post", "/account/payment-methods", CARD)[0].body)["payment_method_id"]
         send("put", "/cart/items/vps-small", {"billing_cycle": "monthly", "quantity": 1})
@@ -45,8 +53,12 @@ def checkout_calls(report) -> None:
         _, list_calls = send("get", "/orders")
         for name, calls, target in (
             ("PUT /cart/items", put_calls, "1 read + 1 write, no session"),
-            ("POST /orders", order_calls, "1 checkout transaction; reads: session, customer, cart, payment method; "
-                                          "idempotency put + update; mail: suppression read + log transaction"),
+            (
+                "POST /orders",
+                order_calls,
+                "1 checkout transaction; reads: session, customer, cart, payment method; "
+                "idempotency put + update; mail: suppression read + log transaction",
+            ),
             ("POST /orders retry", retry_calls, "session read + the idempotency put that finds the first answer"),
             ("GET /orders", list_calls, "session + 1 query + 1 batch get"),
         ):

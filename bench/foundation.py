@@ -31,8 +31,10 @@ def cold_start() -> None:
     app_seconds = median_import_seconds("app")
     boto3_seconds = median_import_seconds("boto3")
     ratio = app_seconds / boto3_seconds
-    print(f"cold start   import app {app_seconds * 1000:.0f} ms, import boto3 {boto3_seconds * 1000:.0f} ms, "
-          f"ratio {ratio:.2f} (target <= 1.3)")
+    print(
+        f"cold start   import app {app_seconds * 1000:.0f} ms, import boto3 {boto3_seconds * 1000:.0f} ms, "
+        f"ratio {ratio:.2f} (target <= 1.3)"
+    )
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -57,21 +59,26 @@ def request_overhead_and_calls(stack, report) -> None:
 
     headers = {"Content-Type": "application/json"}
     with counting_dynamodb_calls() as counter, Client(app, stage_name="local") as client:
+
         def send(method, path, body=None, extra=None):
             counter.reset()
-            response = getattr(client.http, method)(path, headers={**headers, **(extra or {})},
-                                                     body=json.dumps(body) if body is not None else None)
+            response = getattr(client.http, method)(
+                path, headers={**headers, **(extra or {})}, body=json.dumps(body) if body is not None else None
+            )
             return response, counter.total, counter.writes()
 
-        signup, signup_calls, signup_writes = send("post", "/signup", {"name": "Bench", "email": "bench@example.com",
-                                                                       "password": "benchmark password"})
+        signup, signup_calls, signup_writes = send(
+            "post", "/signup", {"name": "Bench", "email": "bench@example.com", "password": "benchmark password"}
+        )
         cookie = signup.headers["Set-Cookie"].split(";")[0]
         csrf = json.loads(signup.body)["csrf_token"]
-        _, login_calls, login_writes = send("post", "/login", {"email": "bench@example.com",
-                                                                "password": "benchmark password"})
+        _, login_calls, login_writes = send(
+            "post", "/login", {"email": "bench@example.com", "password": "benchmark password"}
+        )
         _, get_calls, get_writes = send("get", "/account", extra={"Cookie": cookie})
-        _, patch_calls, patch_writes = send("patch", "/account", {"name": "Bench 2"},
-                                            {"Cookie": cookie, "X-CSRF-Token": csrf})
+        _, patch_calls, patch_writes = send(
+            "patch", "/account", {"name": "Bench 2"}, {"Cookie": cookie, "X-CSRF-Token": csrf}
+        )
         for name, calls, writes, target in (
             ("signup", signup_calls, signup_writes, "1 write call"),
             ("login", login_calls, login_writes, "-"),
@@ -87,9 +94,11 @@ def request_overhead_and_calls(stack, report) -> None:
     key = {"customer_number": {"S": customer_number}}
     raw = timed(lambda: raw_client.get_item(TableName="pledge-bench-customers", Key=key), REQUESTS)
     ratio = statistics.median(request) / statistics.median(raw)
-    report(f"request      GET /account median {statistics.median(request) * 1000:.2f} ms, "
-          f"p99 {percentile(request, 0.99) * 1000:.2f} ms; raw GetItem median {statistics.median(raw) * 1000:.2f} ms, "
-          f"p99 {percentile(raw, 0.99) * 1000:.2f} ms; ratio {ratio:.2f} (target <= 3)")
+    report(
+        f"request      GET /account median {statistics.median(request) * 1000:.2f} ms, "
+        f"p99 {percentile(request, 0.99) * 1000:.2f} ms; raw GetItem median {statistics.median(raw) * 1000:.2f} ms, "
+        f"p99 {percentile(raw, 0.99) * 1000:.2f} ms; ratio {ratio:.2f} (target <= 3)"
+    )
 
 
 def main() -> None:

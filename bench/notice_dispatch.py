@@ -46,8 +46,15 @@ def publish(version: str) -> None:
     from chalicelib.services.policy import publish_policy
     from chalicelib.store.base import iso, utc_now
 
-    publish_policy({"version": version, "summary": "Benchmark change.", "body": "Benchmark policy text.",
-                    "effective_at": iso(utc_now() + timedelta(days=45)), "material": True})
+    publish_policy(
+        {
+            "version": version,
+            "summary": "Benchmark change.",
+            "body": "Benchmark policy text.",
+            "effective_at": iso(utc_now() + timedelta(days=45)),
+            "material": True,
+        }
+    )
 
 
 def dispatch_until_done() -> int:
@@ -94,9 +101,11 @@ def run(report) -> None:
     # Per send the mailer reads the suppression list (GetItem); the rest is the dispatcher's
     # (claims, with the previous notice's record and mail log entry, in one transaction).
     mailer_calls = counter.calls["GetItem"]
-    report(f"dynamodb     {calls / sent:.3f} calls per email sent (target <= 3): {(calls - mailer_calls) / sent:.3f} "
-           f"by the dispatcher, {mailer_calls / sent:.3f} by the mailer's suppression check; "
-           + ", ".join(f"{name} {n}" for name, n in sorted(counter.calls.items())))
+    report(
+        f"dynamodb     {calls / sent:.3f} calls per email sent (target <= 3): {(calls - mailer_calls) / sent:.3f} "
+        f"by the dispatcher, {mailer_calls / sent:.3f} by the mailer's suppression check; "
+        + ", ".join(f"{name} {n}" for name, n in sorted(counter.calls.items()))
+    )
 
     configure(LIMITED_RATE)
     publish("bench-limited")
@@ -105,10 +114,12 @@ def run(report) -> None:
     sent = dispatch_for(LIMITED_SECONDS)
     elapsed = time.perf_counter() - started
     window = sends.times[-1] - sends.times[0]
-    report(f"rate limit   {sent} emails in a {elapsed:.1f} s run at a limit of {LIMITED_RATE:.0f}/s: "
-           f"{sent / elapsed:.1f}/s = {sent / elapsed / LIMITED_RATE:.0%} of the limit over the whole run, "
-           f"{(len(sends.times) - 1) / window / LIMITED_RATE:.0%} between first and last send (target >= 90%); "
-           f"busiest second {sends.busiest_second()} sends")
+    report(
+        f"rate limit   {sent} emails in a {elapsed:.1f} s run at a limit of {LIMITED_RATE:.0f}/s: "
+        f"{sent / elapsed:.1f}/s = {sent / elapsed / LIMITED_RATE:.0%} of the limit over the whole run, "
+        f"{(len(sends.times) - 1) / window / LIMITED_RATE:.0%} between first and last send (target >= 90%); "
+        f"busiest second {sends.busiest_second()} sends"
+    )
 
 
 def main() -> None:

@@ -23,8 +23,11 @@ def run(stack, report) -> None:
 
     def beacon(n: int):
         body = {"name": "pageview", "url": f"https://hostbay.example/page-{n % 7}?utm=bench", "screen_width": 1440}
-        headers = {"Content-Type": "application/json", "User-Agent": AGENT.format(n % VISITORS),
-                   "CloudFront-Viewer-Country": "NL"}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": AGENT.format(n % VISITORS),
+            "CloudFront-Viewer-Country": "NL",
+        }
         response = client.http.post("/stats/event", headers=headers, body=json.dumps(body))
         assert response.status_code == 202, response.body
 
@@ -38,14 +41,25 @@ def run(stack, report) -> None:
 
     raw_client = stack.dynamodb()
     key = {"day": {"S": "2000-01-01"}, "bucket": {"S": "bench"}}
-    raw = timed(lambda: raw_client.update_item(TableName="pledge-bench-stats_daily", Key=key,
-                                               UpdateExpression="ADD hits :one",
-                                               ExpressionAttributeValues={":one": {"N": "1"}}), EVENTS)
+    raw = timed(
+        lambda: raw_client.update_item(
+            TableName="pledge-bench-stats_daily",
+            Key=key,
+            UpdateExpression="ADD hits :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        ),
+        EVENTS,
+    )
     ratio = statistics.median(samples) / statistics.median(raw)
-    report(f"dynamodb     POST /stats/event {per_event:.2f} calls, {writes:.2f} write calls per event "
-           f"(first event of a container's day: {first_calls}; target 2 writes, no buffering)")
-    report(f"beacon       median {statistics.median(samples) * 1000:.2f} ms, p99 {percentile(samples, 0.99) * 1000:.2f} ms; "
-           f"raw UpdateItem median {statistics.median(raw) * 1000:.2f} ms; ratio {ratio:.2f} (two dependent writes in sequence: 2 + the app's overhead)")
+    report(
+        f"dynamodb     POST /stats/event {per_event:.2f} calls, {writes:.2f} write calls per event "
+        f"(first event of a container's day: {first_calls}; target 2 writes, no buffering)"
+    )
+    report(
+        f"beacon       median {statistics.median(samples) * 1000:.2f} ms, "
+        f"p99 {percentile(samples, 0.99) * 1000:.2f} ms; raw UpdateItem median {statistics.median(raw) * 1000:.2f} ms; "
+        f"ratio {ratio:.2f} (two dependent writes in sequence: 2 + the app's overhead)"
+    )
 
 
 def main() -> None:

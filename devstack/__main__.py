@@ -63,12 +63,19 @@ def _invoke(name: str, payload: str) -> object:
         return _error("validation_error", "the event must be a JSON object")
     p = ports()
     if not port_open(p.dynamodb):
-        return _error("stack_not_running",
-                      f"the local stack is not running (nothing on port {p.dynamodb}); start it with `make run`")
+        return _error(
+            "stack_not_running",
+            f"the local stack is not running (nothing on port {p.dynamodb}); start it with `make run`",
+        )
     # The running stack's tables and secrets: `make run`'s, unless the environment names
     # another stack's (the test session's).
-    apply_env(local_env(stack_ports=p, table_prefix=os.environ.get("PLEDGE_TABLE_PREFIX") or LOCAL_TABLE_PREFIX,
-                        secrets_dir=os.environ.get("PLEDGE_SECRETS_DIR") or SECRETS_DIR))
+    apply_env(
+        local_env(
+            stack_ports=p,
+            table_prefix=os.environ.get("PLEDGE_TABLE_PREFIX") or LOCAL_TABLE_PREFIX,
+            secrets_dir=os.environ.get("PLEDGE_SECRETS_DIR") or SECRETS_DIR,
+        )
+    )
     try:
         functions = discover(load_app_module())
     except Exception as exc:
@@ -92,8 +99,9 @@ def example_event(name: str, example: str, overrides: list[str]) -> str | dict:
     examples = examples_of(name)
     if example not in examples:
         known = sorted(examples)
-        return _error("unknown_example", f"{name} has no example {example!r}; known: {', '.join(known) or 'none'}",
-                      known=known)
+        return _error(
+            "unknown_example", f"{name} has no example {example!r}; known: {', '.join(known) or 'none'}", known=known
+        )
     event = dict(examples[example])
     for override in overrides:
         field, sep, value = override.partition("=")
@@ -136,8 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     p_invoke.add_argument("name")
     p_invoke.add_argument("event", nargs="?", default="{}")
     p_invoke.add_argument("--example", help="run this named example (see `examples NAME`) instead of EVENT")
-    p_invoke.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                          help="with --example: set a top-level string field (repeatable)")
+    p_invoke.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="with --example: set a top-level string field (repeatable)",
+    )
     p_examples = sub.add_parser("examples", help="the named example events of a function")
     p_examples.add_argument("name")
     p_outbox = sub.add_parser("outbox", help="email accepted by the local SES stand-in")

@@ -18,8 +18,13 @@ DEFAULT_MAIL_FROM = "privacy@hostbay.example"
 def aws_client(service: str, port: int):
     import boto3
 
-    return boto3.client(service, endpoint_url=url(port), region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client(
+        service,
+        endpoint_url=url(port),
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def ensure_ses(client, mail_from: str = DEFAULT_MAIL_FROM, configuration_set: str = "") -> None:
@@ -68,24 +73,37 @@ def ensure_kms_key(client, material_path: Path = KMS_KEY_MATERIAL_FILE) -> str:
         pass
     material = key_material(material_path)
     try:
-        client.create_key(Origin="EXTERNAL", Description="Pledge local data key",
-                          Tags=[{"TagKey": "_custom_id_", "TagValue": KMS_KEY_ID}])
+        client.create_key(
+            Origin="EXTERNAL",
+            Description="Pledge local data key",
+            Tags=[{"TagKey": "_custom_id_", "TagValue": KMS_KEY_ID}],
+        )
     except client.exceptions.AlreadyExistsException:
         pass
-    params = client.get_parameters_for_import(KeyId=KMS_KEY_ID, WrappingAlgorithm="RSAES_OAEP_SHA_256",
-                                              WrappingKeySpec="RSA_2048")
+    params = client.get_parameters_for_import(
+        KeyId=KMS_KEY_ID, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+    )
     public = serialization.load_der_public_key(params["PublicKey"])
-    wrapped = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
-                                                    algorithm=hashes.SHA256(), label=None))
-    client.import_key_material(KeyId=KMS_KEY_ID, ImportToken=params["ImportToken"],
-                               EncryptedKeyMaterial=wrapped,
-                               ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    wrapped = public.encrypt(
+        material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    client.import_key_material(
+        KeyId=KMS_KEY_ID,
+        ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=wrapped,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
     client.create_alias(AliasName=KMS_ALIAS, TargetKeyId=KMS_KEY_ID)
     return KMS_ALIAS
 
 
-def setup_aws(port: int, *, mail_from: str = DEFAULT_MAIL_FROM, configuration_set: str = "",
-              material_path: Path = KMS_KEY_MATERIAL_FILE) -> str:
+def setup_aws(
+    port: int,
+    *,
+    mail_from: str = DEFAULT_MAIL_FROM,
+    configuration_set: str = "",
+    material_path: Path = KMS_KEY_MATERIAL_FILE,
+) -> str:
     """Everything the stand-in on `port` must hold. Returns the KMS key id for the app."""
     ensure_ses(aws_client("sesv2", port), mail_from, configuration_set)
     return ensure_kms_key(aws_client("kms", port), material_path)

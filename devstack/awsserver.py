@@ -55,7 +55,7 @@ def install_kms_patches() -> None:
         try:
             return response.kms_backend.describe_key(key_id)
         except (KeyError, AttributeError, TypeError):
-            raise exceptions.NotFoundException(f"Invalid keyId {key_id}")
+            raise exceptions.NotFoundException(f"Invalid keyId {key_id}") from None
 
     def get_parameters_for_import(self) -> str:
         key = _find_key(self)
@@ -69,13 +69,16 @@ def install_kms_patches() -> None:
         pending = self.kms_backend.__dict__.setdefault("_pledge_imports", {})
         pending[token] = (key.id, private, algorithm)
         public = private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        return json.dumps({
-            "KeyId": key.arn,
-            "ImportToken": base64.b64encode(token).decode(),
-            "PublicKey": base64.b64encode(public).decode(),
-            "ParametersValidTo": time.time() + 86400,
-        })
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return json.dumps(
+            {
+                "KeyId": key.arn,
+                "ImportToken": base64.b64encode(token).decode(),
+                "PublicKey": base64.b64encode(public).decode(),
+                "ParametersValidTo": time.time() + 86400,
+            }
+        )
 
     def import_key_material(self) -> str:
         key = _find_key(self)
@@ -88,9 +91,10 @@ def install_kms_patches() -> None:
         try:
             material = private.decrypt(
                 base64.b64decode(self._get_param("EncryptedKeyMaterial")),
-                padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None))
+                padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None),
+            )
         except ValueError:
-            raise exceptions.InvalidCiphertextException()
+            raise exceptions.InvalidCiphertextException() from None
         if len(material) != 32:
             raise exceptions.ValidationException("Key material must be 32 bytes (SYMMETRIC_DEFAULT)")
         key.key_material = material
@@ -111,14 +115,16 @@ def main(argv: list[str] | None = None) -> None:
     moto_main(argv)
 
 
-def start_aws_server(port: int, *, log: Path | None = None, timeout: float = 60.0,
-                     env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_aws_server(
+    port: int, *, log: Path | None = None, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """Start the AWS stand-in on `port`, wait until it answers, return the Popen."""
     cmd = [sys.executable, "-m", "devstack.awsserver", "-H", HOST, "-p", str(port)]
     proc = procs.start(cmd, cwd=REPO_ROOT, log=log, env=env)
     try:
-        procs.wait_until(lambda: _answers(port), proc=proc, what=f"AWS stand-in (moto) on port {port}",
-                         timeout=timeout, log=log)
+        procs.wait_until(
+            lambda: _answers(port), proc=proc, what=f"AWS stand-in (moto) on port {port}", timeout=timeout, log=log
+        )
     except BaseException:
         procs.stop(proc)
         raise

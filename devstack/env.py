@@ -22,32 +22,39 @@ def stage_environment(stage: str = "local", config_path: Path = CHALICE_CONFIG) 
     return {k: str(v) for k, v in env.items()}
 
 
-def local_env(*, stack_ports: Ports | None = None, table_prefix: str = LOCAL_TABLE_PREFIX,
-              secrets_dir: Path = SECRETS_DIR, stage: str = "local",
-              kms_key_id: str = KMS_ALIAS) -> dict[str, str]:
+def local_env(
+    *,
+    stack_ports: Ports | None = None,
+    table_prefix: str = LOCAL_TABLE_PREFIX,
+    secrets_dir: Path = SECRETS_DIR,
+    stage: str = "local",
+    kms_key_id: str = KMS_ALIAS,
+) -> dict[str, str]:
     """Variables to set for the app on the local stack: the stage's own from
     .chalice/config.json, the local endpoints, region and dummy credentials."""
     p = stack_ports or ports()
     aws = url(p.aws)
     env = stage_environment(stage)
-    env.update({
-        "PLEDGE_STAGE": stage,
-        "PLEDGE_TABLE_PREFIX": table_prefix,
-        "PLEDGE_SECRETS_DIR": str(Path(secrets_dir).resolve()),
-        "PLEDGE_KMS_KEY_ID": kms_key_id,
-        "PLEDGE_API_PORT": str(p.api),
-        "PLEDGE_DYNAMODB_PORT": str(p.dynamodb),
-        "PLEDGE_AWS_PORT": str(p.aws),
-        "AWS_ENDPOINT_URL_DYNAMODB": url(p.dynamodb),
-        "AWS_ENDPOINT_URL_SESV2": aws,
-        "AWS_ENDPOINT_URL_SES": aws,
-        "AWS_ENDPOINT_URL_KMS": aws,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    })
+    env.update(
+        {
+            "PLEDGE_STAGE": stage,
+            "PLEDGE_TABLE_PREFIX": table_prefix,
+            "PLEDGE_SECRETS_DIR": str(Path(secrets_dir).resolve()),
+            "PLEDGE_KMS_KEY_ID": kms_key_id,
+            "PLEDGE_API_PORT": str(p.api),
+            "PLEDGE_DYNAMODB_PORT": str(p.dynamodb),
+            "PLEDGE_AWS_PORT": str(p.aws),
+            "AWS_ENDPOINT_URL_DYNAMODB": url(p.dynamodb),
+            "AWS_ENDPOINT_URL_SESV2": aws,
+            "AWS_ENDPOINT_URL_SES": aws,
+            "AWS_ENDPOINT_URL_KMS": aws,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
     env.setdefault("PLEDGE_PUBLIC_BASE_URL", url(p.api))
     return env
 

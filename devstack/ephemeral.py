@@ -46,9 +46,12 @@ class LocalStack:
         return table_names(self.table_prefix)
 
     def setup_aws(self) -> None:
-        setup_aws(self.ports.aws, mail_from=self.env.get("PLEDGE_MAIL_FROM") or "privacy@hostbay.example",
-                  configuration_set=self.env.get("PLEDGE_SES_CONFIGURATION_SET", ""),
-                  material_path=self.tmp / "kms-key-material.bin")
+        setup_aws(
+            self.ports.aws,
+            mail_from=self.env.get("PLEDGE_MAIL_FROM") or "privacy@hostbay.example",
+            configuration_set=self.env.get("PLEDGE_SES_CONFIGURATION_SET", ""),
+            material_path=self.tmp / "kms-key-material.bin",
+        )
 
     def reset_aws(self) -> None:
         """Forget everything the stand-in holds (sent email included), then re-create

@@ -9,10 +9,11 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import SimpleNamespace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from .config import REPO_ROOT
 
@@ -84,23 +85,33 @@ def discover(app_module) -> dict[str, Function]:
     app = app_module.app
     found: dict[str, Function] = {}
     for fn in app.pure_lambda_functions:
-        found[fn.name] = Function(fn.name, "lambda", fn.handler_string,
-                                  _resolve(app_module, app, fn.name, fn.handler_string))
+        found[fn.name] = Function(
+            fn.name, "lambda", fn.handler_string, _resolve(app_module, app, fn.name, fn.handler_string)
+        )
     for source in app.event_sources:
         if isinstance(source, ScheduledEventConfig):
-            found[source.name] = Function(source.name, "schedule", source.handler_string,
-                                          _resolve(app_module, app, source.name, source.handler_string),
-                                          _schedule_string(source.schedule_expression))
+            found[source.name] = Function(
+                source.name,
+                "schedule",
+                source.handler_string,
+                _resolve(app_module, app, source.name, source.handler_string),
+                _schedule_string(source.schedule_expression),
+            )
     return found
 
 
 def scheduled_event(name: str, overrides: dict | None = None) -> dict:
     """An EventBridge scheduled event, as a rule named after the function sends it."""
     event = {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-        "source": "aws.events", "account": ACCOUNT,
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/pledge-local-{name}"], "detail": {},
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/pledge-local-{name}"],
+        "detail": {},
     }
     event.update(overrides or {})
     return event

@@ -26,9 +26,12 @@ from .config import REPO_ROOT
 
 # What the standard library's HTTP server answers by itself -> (status, the contract's code).
 # An overlong URL is a path parameter of some length: not found, as the contract says.
-SERVER_ERRORS = {HTTPStatus.NOT_IMPLEMENTED: (405, "method_not_allowed"), HTTPStatus.BAD_REQUEST: (400, "validation_error"),
-                 HTTPStatus.REQUEST_URI_TOO_LONG: (404, "not_found"),
-                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (400, "validation_error")}
+SERVER_ERRORS = {
+    HTTPStatus.NOT_IMPLEMENTED: (405, "method_not_allowed"),
+    HTTPStatus.BAD_REQUEST: (400, "validation_error"),
+    HTTPStatus.REQUEST_URI_TOO_LONG: (404, "not_found"),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (400, "validation_error"),
+}
 
 
 def error_body(code: str, message: str) -> bytes:

@@ -38,9 +38,14 @@ def inlined(name: str) -> dict:
 
 def _rewrite(node):
     if isinstance(node, dict):
-        return {key: (COMMON_COMPONENT + value[len(COMMON_REF):]
-                      if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_REF) else _rewrite(value))
-                for key, value in node.items()}
+        return {
+            key: (
+                COMMON_COMPONENT + value[len(COMMON_REF) :]
+                if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_REF)
+                else _rewrite(value)
+            )
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite(item) for item in node]
     return node

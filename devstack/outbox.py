@@ -34,21 +34,37 @@ def parse_raw(raw: str | bytes, destinations: list[str] | None = None) -> dict:
             text = part.get_content()
         elif part.get_content_type() == "text/html" and html is None:
             html = part.get_content()
-    return {"to": to, "from": str(msg.get("From", "")), "subject": str(msg.get("Subject", "")),
-            "headers": headers, "text": text, "html": html}
+    return {
+        "to": to,
+        "from": str(msg.get("From", "")),
+        "subject": str(msg.get("Subject", "")),
+        "headers": headers,
+        "text": text,
+        "html": html,
+    }
 
 
 def read_outbox(aws_port: int | None = None) -> list[dict]:
     """Every email the stand-in accepted, oldest first. Raw sends (what the app uses)
     keep their order; Simple sends, if any, follow them (moto keeps them apart)."""
     ses = _data(aws_port or ports().aws).get("ses", {})
-    messages = [dict(parse_raw(m["raw_data"], m.get("destinations")), message_id=m.get("id"))
-                for m in ses.get("RawMessage", [])]
+    messages = [
+        dict(parse_raw(m["raw_data"], m.get("destinations")), message_id=m.get("id")) for m in ses.get("RawMessage", [])
+    ]
     for m in ses.get("Message", []):
         dest = m.get("destinations") or {}
         to = dest.get("ToAddresses", []) + dest.get("CcAddresses", []) + dest.get("BccAddresses", [])
-        messages.append({"to": to, "from": m.get("source", ""), "subject": m.get("subject", ""),
-                         "headers": {}, "text": m.get("body"), "html": None, "message_id": m.get("id")})
+        messages.append(
+            {
+                "to": to,
+                "from": m.get("source", ""),
+                "subject": m.get("subject", ""),
+                "headers": {},
+                "text": m.get("body"),
+                "html": None,
+                "message_id": m.get("id"),
+            }
+        )
     return messages
 
 

@@ -6,26 +6,32 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 
 class StartupError(RuntimeError):
     """A part of the stack did not come up; the message is one line for the user."""
 
 
-def start(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-          log: Path | None = None) -> subprocess.Popen:
+def start(
+    cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, log: Path | None = None
+) -> subprocess.Popen:
     """Start cmd in a new session (its own process group). Output goes to `log` when
     given, else is inherited."""
     out: IO | None = None
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(log, "ab")
+        out = open(log, "ab")  # noqa: SIM115 - handed to the child process, closed in stop()
     try:
         return subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT if out else None,
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
         )
     finally:
@@ -54,8 +60,14 @@ def stop(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
         return
 
 
-def wait_until(ready: Callable[[], bool], *, proc: subprocess.Popen | None, what: str,
-               timeout: float = 60.0, log: Path | None = None) -> None:
+def wait_until(
+    ready: Callable[[], bool],
+    *,
+    proc: subprocess.Popen | None,
+    what: str,
+    timeout: float = 60.0,
+    log: Path | None = None,
+) -> None:
     """Poll `ready()` until it returns True; fail early if `proc` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

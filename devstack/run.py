@@ -34,8 +34,9 @@ from .env import apply_env, child_env, local_env
 from .tables import create_tables
 
 
-def start_chalice_local(port: int, env: dict[str, str], *, log: Path | None = None,
-                        timeout: float = 90.0) -> subprocess.Popen:
+def start_chalice_local(
+    port: int, env: dict[str, str], *, log: Path | None = None, timeout: float = 90.0
+) -> subprocess.Popen:
     """chalice's local server (`devstack.local_api`: unknown routes and methods answer in the
     contract's error shape) for stage `local` on `port` with `env`; waits until GET /health is 200."""
     # No autoreloader: chalice's would watch the whole project dir,
@@ -43,8 +44,9 @@ def start_chalice_local(port: int, env: dict[str, str], *, log: Path | None = No
     cmd = [sys.executable, "-m", "devstack.local_api", "--stage", "local", "--host", HOST, "--port", str(port)]
     proc = procs.start(cmd, env=child_env(env), cwd=REPO_ROOT, log=log)
     try:
-        procs.wait_until(lambda: _health(port), proc=proc, what=f"chalice local on port {port}",
-                         timeout=timeout, log=log)
+        procs.wait_until(
+            lambda: _health(port), proc=proc, what=f"chalice local on port {port}", timeout=timeout, log=log
+        )
     except BaseException:
         procs.stop(proc)
         raise
@@ -60,6 +62,7 @@ def ensure_initial_policy() -> None:
     """Load the initial privacy policy (idempotent), with the local env already applied."""
     try:
         from chalicelib.settings import reset_settings
+
         reset_settings()
         from chalicelib.services.policy import ensure_initial_policy as ensure
     except ModuleNotFoundError as exc:
@@ -74,11 +77,16 @@ def preflight(p) -> str | None:
         return "devstack: Java 17 is required (java not found on PATH)"
     if not (INSTALL_DIR / JAR).exists() and shutil.which("npm") is None:
         return "devstack: npm is required to fetch DynamoDB Local (npm not found on PATH)"
-    for port, what, var in ((p.api, "the API", "PLEDGE_API_PORT"),
-                            (p.dynamodb, "DynamoDB Local", "PLEDGE_DYNAMODB_PORT"),
-                            (p.aws, "the AWS stand-in", "PLEDGE_AWS_PORT")):
+    for port, what, var in (
+        (p.api, "the API", "PLEDGE_API_PORT"),
+        (p.dynamodb, "DynamoDB Local", "PLEDGE_DYNAMODB_PORT"),
+        (p.aws, "the AWS stand-in", "PLEDGE_AWS_PORT"),
+    ):
         if port_in_use(port):
-            return f"devstack: port {port} for {what} is already in use (is the stack already running? set {var} to use another port)"
+            return (
+                f"devstack: port {port} for {what} is already in use "
+                f"(is the stack already running? set {var} to use another port)"
+            )
     return None
 
 
@@ -117,14 +125,21 @@ def run() -> int:
         print("devstack: fetching DynamoDB Local (once)", flush=True)
         fetch_dynamodb_local()
         print(f"devstack: starting DynamoDB Local on {p.dynamodb} (data in {DYNAMODB_DATA_DIR})", flush=True)
-        children.append(("DynamoDB Local", start_dynamodb_local(
-            p.dynamodb, db_path=DYNAMODB_DATA_DIR, log=LOG_DIR / "dynamodb.log")))
+        children.append(
+            (
+                "DynamoDB Local",
+                start_dynamodb_local(p.dynamodb, db_path=DYNAMODB_DATA_DIR, log=LOG_DIR / "dynamodb.log"),
+            )
+        )
         print(f"devstack: starting the AWS stand-in (moto) on {p.aws}", flush=True)
         children.append(("AWS stand-in", start_aws_server(p.aws, log=LOG_DIR / "aws.log")))
         created = create_tables(dynamodb_client(p.dynamodb), LOCAL_TABLE_PREFIX)
         print(f"devstack: tables ready ({len(created)} created)", flush=True)
-        setup_aws(p.aws, mail_from=env.get("PLEDGE_MAIL_FROM") or DEFAULT_MAIL_FROM,
-                  configuration_set=env.get("PLEDGE_SES_CONFIGURATION_SET", ""))
+        setup_aws(
+            p.aws,
+            mail_from=env.get("PLEDGE_MAIL_FROM") or DEFAULT_MAIL_FROM,
+            configuration_set=env.get("PLEDGE_SES_CONFIGURATION_SET", ""),
+        )
         apply_env(env)
         ensure_initial_policy()
         print(f"devstack: starting chalice local on {p.api}", flush=True)
@@ -134,17 +149,22 @@ def run() -> int:
         from .scheduler import Scheduler
 
         functions = discover(load_app_module())
-        print("\n".join([
-            "",
-            f"  API               {url(p.api)}",
-            f"  DynamoDB Local    {url(p.dynamodb)}  (tables {LOCAL_TABLE_PREFIX}*)",
-            f"  AWS stand-in      {url(p.aws)}  (SES, KMS; moto)",
-            f"  outbox            {sys.executable} -m devstack outbox [--json]",
-            f"  ops functions     {sys.executable} -m devstack invoke NAME 'JSON'",
-            f"  logs              {LOG_DIR}",
-            "  Ctrl-C stops everything.",
-            "",
-        ]), flush=True)
+        print(
+            "\n".join(
+                [
+                    "",
+                    f"  API               {url(p.api)}",
+                    f"  DynamoDB Local    {url(p.dynamodb)}  (tables {LOCAL_TABLE_PREFIX}*)",
+                    f"  AWS stand-in      {url(p.aws)}  (SES, KMS; moto)",
+                    f"  outbox            {sys.executable} -m devstack outbox [--json]",
+                    f"  ops functions     {sys.executable} -m devstack invoke NAME 'JSON'",
+                    f"  logs              {LOG_DIR}",
+                    "  Ctrl-C stops everything.",
+                    "",
+                ]
+            ),
+            flush=True,
+        )
         scheduler = Scheduler([f for f in functions.values() if f.kind == "schedule"]).start()
         while True:
             for name, proc in children:

@@ -8,7 +8,8 @@ import sys
 import threading
 import time
 import traceback
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from .functions import Function, call
 
@@ -36,8 +37,14 @@ class Scheduler:
     interval. Results and errors are logged as one line each; nothing stops the loop
     but stop()."""
 
-    def __init__(self, functions: list[Function], *, out: TextIO | None = None,
-                 runner: Callable[[Function], object] | None = None, run_at_start: bool = True):
+    def __init__(
+        self,
+        functions: list[Function],
+        *,
+        out: TextIO | None = None,
+        runner: Callable[[Function], object] | None = None,
+        run_at_start: bool = True,
+    ):
         self._out = out or sys.stdout
         self._runner = runner or (lambda fn: call(fn, {}))
         self._stop = threading.Event()
@@ -50,8 +57,10 @@ class Scheduler:
                 self._log(f"scheduler: {fn.name} not scheduled locally: {exc}")
                 continue
             if interval is None:
-                self._log(f"scheduler: {fn.name} {fn.schedule_expression} not run locally "
-                          f"(only rate() is supported); run it with: python -m devstack invoke {fn.name} '{{}}'")
+                self._log(
+                    f"scheduler: {fn.name} {fn.schedule_expression} not run locally "
+                    f"(only rate() is supported); run it with: python -m devstack invoke {fn.name} '{{}}'"
+                )
                 continue
             self.jobs.append((fn, interval))
         now = time.monotonic()
@@ -81,7 +90,7 @@ class Scheduler:
             self.run_once(fn)
             self._next[fn.name] = time.monotonic() + interval
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         if not self.jobs:
             self._log("scheduler: no rate() scheduled functions to run")
         for fn, interval in self.jobs:

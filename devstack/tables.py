@@ -11,8 +11,13 @@ from .config import REPO_ROOT
 TABLES_FILE = REPO_ROOT / "infra" / "tables.json"
 STAGE_PREFIX = "pledge-${Stage}-"
 # Properties CloudFormation knows that DynamoDB Local's CreateTable does not take.
-_CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-                "LocalSecondaryIndexes", "StreamSpecification")
+_CREATE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+)
 
 
 def _table_name(name: Any, prefix: str) -> str:
@@ -20,7 +25,7 @@ def _table_name(name: Any, prefix: str) -> str:
         name = name["Fn::Sub"]
     if not isinstance(name, str) or not name.startswith(STAGE_PREFIX):
         raise ValueError(f"TableName must be a Fn::Sub starting with {STAGE_PREFIX!r}, got {name!r}")
-    return prefix + name[len(STAGE_PREFIX):]
+    return prefix + name[len(STAGE_PREFIX) :]
 
 
 def table_definitions(prefix: str, path: Path = TABLES_FILE) -> list[dict]:
@@ -32,8 +37,10 @@ def table_definitions(prefix: str, path: Path = TABLES_FILE) -> list[dict]:
         if resource.get("Type") != "AWS::DynamoDB::Table":
             continue
         props = resource["Properties"]
-        request: dict[str, Any] = {"TableName": _table_name(props["TableName"], prefix),
-                                   "BillingMode": "PAY_PER_REQUEST"}
+        request: dict[str, Any] = {
+            "TableName": _table_name(props["TableName"], prefix),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
         for key in _CREATE_KEYS:
             if key in props:
                 request[key] = props[key]
@@ -80,15 +87,16 @@ def truncate_tables(client, prefix: str, path: Path = TABLES_FILE) -> int:
         projection = ", ".join(f"#k{i}" for i in range(len(keys)))
         names = {f"#k{i}": k for i, k in enumerate(keys)}
         paginator = client.get_paginator("scan")
-        for page in paginator.paginate(TableName=name, ProjectionExpression=projection,
-                                       ExpressionAttributeNames=names, ConsistentRead=True):
+        for page in paginator.paginate(
+            TableName=name, ProjectionExpression=projection, ExpressionAttributeNames=names, ConsistentRead=True
+        ):
             items = page.get("Items", [])
             for start in range(0, len(items), 25):
-                requests = [{"DeleteRequest": {"Key": item}} for item in items[start:start + 25]]
+                requests = [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]
                 while requests:
                     response = client.batch_write_item(RequestItems={name: requests})
                     requests = response.get("UnprocessedItems", {}).get(name, [])
-                deleted += len(items[start:start + 25])
+                deleted += len(items[start : start + 25])
     return deleted
 
 

@@ -51,6 +51,7 @@ def app_functions(chalice_app=None) -> list[AppFunction]:
         if not isinstance(source, ScheduledEventConfig):
             raise TypeError(f"{source.name}: only @app.schedule event sources are wired in infra/")
         expression = source.schedule_expression
-        functions.append(AppFunction(source.name, "schedule",
-                                     expression if isinstance(expression, str) else expression.to_string()))
+        functions.append(
+            AppFunction(source.name, "schedule", expression if isinstance(expression, str) else expression.to_string())
+        )
     return functions

@@ -52,8 +52,9 @@ def check_access_covers(functions: list[AppFunction], access: dict) -> None:
     names = {f.name for f in functions}
     missing, stale = sorted(names - set(access)), sorted(set(access) - names)
     if missing or stale:
-        raise ValueError(f"infra/function_access.json: functions without an entry {missing}, "
-                         f"entries without a function {stale}")
+        raise ValueError(
+            f"infra/function_access.json: functions without an entry {missing}, entries without a function {stale}"
+        )
 
 
 def merge_template(stage: str) -> dict:
@@ -71,8 +72,9 @@ def merge_template(stage: str) -> dict:
     template["Conditions"] = {**platform.CONDITIONS, **ops_console.CONDITIONS}
     resources = template["Resources"]
     resources.update(platform.data_key(stage, iam.roles_with(functions, access, lambda a: a.get("tables"))))
-    resources.update(platform.sensitive_key(stage, iam.roles_with(functions, access,
-                                                                  lambda a: a.get("sensitive_key") == "open")))
+    resources.update(
+        platform.sensitive_key(stage, iam.roles_with(functions, access, lambda a: a.get("sensitive_key") == "open"))
+    )
     resources.update(platform.mail_feedback(stage, config.mail))
     resources.update(platform.alarms(stage, config.api_name, config.api_gateway_stage, functions))
     resources.update(platform.api_overrides(config.api_name))

@@ -79,12 +79,17 @@ def policy_name(function: AppFunction) -> str:
     return f"{function.resource}Policy"
 
 
-def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], mail: StageMail,
-                 secrets_prefix: str) -> dict:
+def function_iam(
+    function: AppFunction, access: dict, tables: dict[str, Table], mail: StageMail, secrets_prefix: str
+) -> dict:
     """The role and the policy attached to it, as CloudFormation resources."""
-    statements = [_logs_statement(function), {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS),
-                                               "Resource": "*"}]
-    statements += [_table_statement(tables[suffix], verbs) for suffix, verbs in sorted(access.get("tables", {}).items())]
+    statements = [
+        _logs_statement(function),
+        {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"},
+    ]
+    statements += [
+        _table_statement(tables[suffix], verbs) for suffix, verbs in sorted(access.get("tables", {}).items())
+    ]
     if access.get("sensitive_key"):
         statements.append(_sensitive_key_statement(access["sensitive_key"]))
     if access.get("mail"):
@@ -94,8 +99,10 @@ def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], 
     return {
         role_name(function): {
             "Type": "AWS::IAM::Role",
-            "Properties": {"AssumeRolePolicyDocument": LAMBDA_TRUST,
-                           "Description": f"Runs the {function.name} function"},
+            "Properties": {
+                "AssumeRolePolicyDocument": LAMBDA_TRUST,
+                "Description": f"Runs the {function.name} function",
+            },
         },
         policy_name(function): {
             "Type": "AWS::IAM::Policy",
@@ -110,8 +117,12 @@ def function_iam(function: AppFunction, access: dict, tables: dict[str, Table], 
 
 def _logs_statement(function: AppFunction) -> dict:
     # The log group exists before the function (created by the stack): no CreateLogGroup.
-    return {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": {"Fn::GetAtt": [function.log_group_resource, "Arn"]}}
+    return {
+        "Sid": "Logs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::GetAtt": [function.log_group_resource, "Arn"]},
+    }
 
 
 def _table_statement(table: Table, verbs: list[str]) -> dict:
@@ -128,11 +139,17 @@ def _table_statement(table: Table, verbs: list[str]) -> dict:
 
 def _sensitive_key_statement(use: str) -> dict:
     """Only with an encryption context of exactly a customer number and an item."""
-    return {"Sid": "SensitiveKey", "Effect": "Allow", "Action": list(SENSITIVE_KEY_ACTIONS[use]),
-            "Resource": {"Fn::GetAtt": ["SensitiveKey", "Arn"]},
-            "Condition": {"StringLike": {"kms:EncryptionContext:customer_number": "C*"},
-                          "Null": {"kms:EncryptionContext:item": "false"},
-                          "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": list(SENSITIVE_CONTEXT_KEYS)}}}
+    return {
+        "Sid": "SensitiveKey",
+        "Effect": "Allow",
+        "Action": list(SENSITIVE_KEY_ACTIONS[use]),
+        "Resource": {"Fn::GetAtt": ["SensitiveKey", "Arn"]},
+        "Condition": {
+            "StringLike": {"kms:EncryptionContext:customer_number": "C*"},
+            "Null": {"kms:EncryptionContext:item": "false"},
+            "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": list(SENSITIVE_CONTEXT_KEYS)},
+        },
+    }
 
 
 def roles_with(functions: list[AppFunction], access: dict, predicate) -> list[str]:
@@ -147,9 +164,11 @@ def _mail_statement(mail: StageMail) -> dict:
         "Sid": "Mail",
         "Effect": "Allow",
         "Action": list(MAIL_ACTIONS),
-        "Resource": [{"Fn::Sub": f"{ses_arn}identity/{domain}"},
-                     {"Fn::Sub": f"{ses_arn}identity/{mail.sender}"},
-                     {"Fn::Sub": f"{ses_arn}configuration-set/{mail.configuration_set}"}],
+        "Resource": [
+            {"Fn::Sub": f"{ses_arn}identity/{domain}"},
+            {"Fn::Sub": f"{ses_arn}identity/{mail.sender}"},
+            {"Fn::Sub": f"{ses_arn}configuration-set/{mail.configuration_set}"},
+        ],
         "Condition": {"StringEquals": {"ses:FromAddress": mail.sender}},
     }
 
@@ -158,5 +177,9 @@ def _secrets_statement(prefix: str, names: list[str]) -> dict:
     """Only the named secret documents: ops_send_marketing reads the unsubscribe keys, never
     the session pepper."""
     arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    return {"Sid": "Secrets", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-            "Resource": [{"Fn::Sub": f"{arn}{prefix}/{name}"} for name in names]}
+    return {
+        "Sid": "Secrets",
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter"],
+        "Resource": [{"Fn::Sub": f"{arn}{prefix}/{name}"} for name in names],
+    }

@@ -4,8 +4,6 @@ template changes in the resources Chalice generates."""
 
 from __future__ import annotations
 
-import json
-
 from infra.app_functions import AppFunction
 from infra.iam import TABLE_KEY_ACTIONS, StageMail, policy_name, role_name
 
@@ -18,14 +16,29 @@ METRICS_NAMESPACE = "Pledge"
 METRICS_SERVICE = "pledge"
 
 PARAMETERS = {
-    "AlarmEmail": {"Type": "String", "Default": "",
-                   "Description": "Address subscribed to the alarm topic (empty: subscribe later)"},
-    "ApiThrottleRateLimit": {"Type": "Number", "Default": 50, "MinValue": 1,
-                             "Description": "API Gateway stage: steady requests per second"},
-    "ApiThrottleBurstLimit": {"Type": "Number", "Default": 100, "MinValue": 1,
-                              "Description": "API Gateway stage: burst of requests"},
-    "PerAddressRequestLimit": {"Type": "Number", "Default": 2000, "MinValue": 100,
-                               "Description": "WAF: requests one IP address may make in 5 minutes"},
+    "AlarmEmail": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Address subscribed to the alarm topic (empty: subscribe later)",
+    },
+    "ApiThrottleRateLimit": {
+        "Type": "Number",
+        "Default": 50,
+        "MinValue": 1,
+        "Description": "API Gateway stage: steady requests per second",
+    },
+    "ApiThrottleBurstLimit": {
+        "Type": "Number",
+        "Default": 100,
+        "MinValue": 1,
+        "Description": "API Gateway stage: burst of requests",
+    },
+    "PerAddressRequestLimit": {
+        "Type": "Number",
+        "Default": 2000,
+        "MinValue": 100,
+        "Description": "WAF: requests one IP address may make in 5 minutes",
+    },
 }
 CONDITIONS = {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}}
 
@@ -48,20 +61,44 @@ def data_key(stage: str, table_roles: list[str]) -> dict:
     that no role policy holds kms:Decrypt but the ones infra/iam.py gives "open"."""
     # In a key policy "Resource" is always "*": it means this key.
     statements = [
-        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "FunctionsUseTablesThroughDynamoDB", "Effect": "Allow", "Principal": {"AWS": _role_arns(table_roles)},
-         "Action": list(TABLE_KEY_ACTIONS), "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}}},
-        {"Sid": "LogsEncryptOurLogGroups", "Effect": "Allow",
-         "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
-         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-         "Resource": "*",
-         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {
-             "Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/pledge-{stage}-*"}}}},
-        {"Sid": "AlarmsPublishToEncryptedTopic", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
-         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "FunctionsUseTablesThroughDynamoDB",
+            "Effect": "Allow",
+            "Principal": {"AWS": _role_arns(table_roles)},
+            "Action": list(TABLE_KEY_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}},
+        },
+        {
+            "Sid": "LogsEncryptOurLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                        f"/aws/lambda/pledge-{stage}-*"
+                    }
+                }
+            },
+        },
+        {
+            "Sid": "AlarmsPublishToEncryptedTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        },
     ]
     return {
         "DataKey": {
@@ -75,8 +112,10 @@ def data_key(stage: str, table_roles: list[str]) -> dict:
                 "KeyPolicy": {"Version": "2012-10-17", "Statement": statements},
             },
         },
-        "DataKeyAlias": {"Type": "AWS::KMS::Alias",
-                         "Properties": {"AliasName": f"alias/pledge-{stage}-data", "TargetKeyId": {"Ref": "DataKey"}}},
+        "DataKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": f"alias/pledge-{stage}-data", "TargetKeyId": {"Ref": "DataKey"}},
+        },
     }
 
 
@@ -87,11 +126,21 @@ def sensitive_key(stage: str, opener_roles: list[str]) -> dict:
     reveal a number, whatever IAM policies elsewhere in the account allow. Kept if the
     stack goes (the sealed numbers are retained data)."""
     statements = [
-        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "OnlyTheRevealingFunctionsUnwrap", "Effect": "Deny", "Principal": "*",
-         "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": "*",
-         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": _role_arns(opener_roles)}}},
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "OnlyTheRevealingFunctionsUnwrap",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": _role_arns(opener_roles)}},
+        },
     ]
     return {
         "SensitiveKey": {
@@ -105,9 +154,10 @@ def sensitive_key(stage: str, opener_roles: list[str]) -> dict:
                 "KeyPolicy": {"Version": "2012-10-17", "Statement": statements},
             },
         },
-        "SensitiveKeyAlias": {"Type": "AWS::KMS::Alias",
-                              "Properties": {"AliasName": sensitive_key_alias(stage),
-                                             "TargetKeyId": {"Ref": "SensitiveKey"}}},
+        "SensitiveKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": sensitive_key_alias(stage), "TargetKeyId": {"Ref": "SensitiveKey"}},
+        },
     }
 
 
@@ -138,8 +188,11 @@ def mail_feedback(stage: str, mail: StageMail) -> dict:
                     "Name": "bounces-and-complaints",
                     "Enabled": True,
                     "MatchingEventTypes": ["bounce", "complaint"],
-                    "EventBridgeDestination": {"EventBusArn": {
-                        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}},
+                    "EventBridgeDestination": {
+                        "EventBusArn": {
+                            "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+                        }
+                    },
                 },
             },
         },
@@ -149,18 +202,28 @@ def mail_feedback(stage: str, mail: StageMail) -> dict:
                 "Description": f"SES bounces and complaints of {mail.configuration_set} -> {SUPPRESSION_FUNCTION}",
                 "State": "ENABLED",
                 # Only this stage's configuration set: dev and prod may share an account.
-                "EventPattern": {"source": ["aws.ses"], "detail-type": list(MAIL_FEEDBACK_TYPES),
-                                 "detail": {"mail": {"tags": {"ses:configuration-set": [mail.configuration_set]}}}},
-                "Targets": [{"Id": SUPPRESSION_FUNCTION,
-                             "Arn": {"Fn::GetAtt": [suppression_function.resource, "Arn"]},
-                             "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}}],
+                "EventPattern": {
+                    "source": ["aws.ses"],
+                    "detail-type": list(MAIL_FEEDBACK_TYPES),
+                    "detail": {"mail": {"tags": {"ses:configuration-set": [mail.configuration_set]}}},
+                },
+                "Targets": [
+                    {
+                        "Id": SUPPRESSION_FUNCTION,
+                        "Arn": {"Fn::GetAtt": [suppression_function.resource, "Arn"]},
+                        "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                    }
+                ],
             },
         },
         "MailFeedbackPermission": {
             "Type": "AWS::Lambda::Permission",
-            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
-                           "FunctionName": {"Ref": suppression_function.resource},
-                           "SourceArn": {"Fn::GetAtt": ["MailFeedbackRule", "Arn"]}},
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "Principal": "events.amazonaws.com",
+                "FunctionName": {"Ref": suppression_function.resource},
+                "SourceArn": {"Fn::GetAtt": ["MailFeedbackRule", "Arn"]},
+            },
         },
     }
 
@@ -188,27 +251,48 @@ def _alarm(description: str, namespace: str, metric: str, dimensions: dict) -> d
 
 def alarms(stage: str, api_name: str, api_stage: str, functions: list[AppFunction]) -> dict:
     resources = {
-        "AlarmTopic": {"Type": "AWS::SNS::Topic",
-                       "Properties": {"TopicName": f"pledge-{stage}-alarms", "KmsMasterKeyId": {"Ref": "DataKey"}}},
-        "AlarmEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail",
-                                   "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email",
-                                                  "Endpoint": {"Ref": "AlarmEmail"}}},
-        "ApiServerErrorsAlarm": _alarm("The API answered 5xx (the contract allows none for any input)",
-                                       "AWS/ApiGateway", "5XXError", {"ApiName": api_name, "Stage": api_stage}),
-        "PolicyNoticeDeadlineAlarm": _alarm("A material policy change may miss its 30-day notice",
-                                            METRICS_NAMESPACE, NOTICE_DEADLINE_METRIC, {"service": METRICS_SERVICE}),
-        "PolicyNoticeFailedAlarm": _alarm("A policy notice failed on a customer's own record (see the error log)",
-                                          METRICS_NAMESPACE, "PolicyNoticeFailed", {"service": METRICS_SERVICE}),
-        "MarketingDeliveryFailedAlarm": _alarm("A marketing email failed on a customer's own record",
-                                               METRICS_NAMESPACE, "MarketingDeliveryFailed",
-                                               {"service": METRICS_SERVICE}),
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": f"pledge-{stage}-alarms", "KmsMasterKeyId": {"Ref": "DataKey"}},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+        },
+        "ApiServerErrorsAlarm": _alarm(
+            "The API answered 5xx (the contract allows none for any input)",
+            "AWS/ApiGateway",
+            "5XXError",
+            {"ApiName": api_name, "Stage": api_stage},
+        ),
+        "PolicyNoticeDeadlineAlarm": _alarm(
+            "A material policy change may miss its 30-day notice",
+            METRICS_NAMESPACE,
+            NOTICE_DEADLINE_METRIC,
+            {"service": METRICS_SERVICE},
+        ),
+        "PolicyNoticeFailedAlarm": _alarm(
+            "A policy notice failed on a customer's own record (see the error log)",
+            METRICS_NAMESPACE,
+            "PolicyNoticeFailed",
+            {"service": METRICS_SERVICE},
+        ),
+        "MarketingDeliveryFailedAlarm": _alarm(
+            "A marketing email failed on a customer's own record",
+            METRICS_NAMESPACE,
+            "MarketingDeliveryFailed",
+            {"service": METRICS_SERVICE},
+        ),
     }
     for function in functions:
         dimensions = {"FunctionName": function_name(stage, function)}
-        resources[f"{function.resource}ErrorsAlarm"] = _alarm(f"{function.name} failed", "AWS/Lambda", "Errors",
-                                                              dimensions)
-        resources[f"{function.resource}ThrottlesAlarm"] = _alarm(f"{function.name} was throttled", "AWS/Lambda",
-                                                                 "Throttles", dimensions)
+        resources[f"{function.resource}ErrorsAlarm"] = _alarm(
+            f"{function.name} failed", "AWS/Lambda", "Errors", dimensions
+        )
+        resources[f"{function.resource}ThrottlesAlarm"] = _alarm(
+            f"{function.name} was throttled", "AWS/Lambda", "Throttles", dimensions
+        )
     return resources
 
 
@@ -224,8 +308,11 @@ def function_overrides(stage: str, function: AppFunction, log_retention_days: in
         },
         function.log_group_resource: {
             "Type": "AWS::Logs::LogGroup",
-            "Properties": {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": log_retention_days,
-                           "KmsKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}},
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{name}",
+                "RetentionInDays": log_retention_days,
+                "KmsKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
+            },
         },
     }
 
@@ -239,9 +326,15 @@ def api_overrides(api_name: str) -> dict:
                 "Name": api_name,
                 "DefinitionBody": {"info": {"title": api_name}},
                 "TracingEnabled": True,
-                "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
-                                    "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
-                                    "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"}}],
+                "MethodSettings": [
+                    {
+                        "ResourcePath": "/*",
+                        "HttpMethod": "*",
+                        "MetricsEnabled": True,
+                        "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+                        "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+                    }
+                ],
             }
         }
     }
@@ -261,10 +354,13 @@ GATEWAY_ERRORS = {
 def gateway_responses() -> dict:
     resources = {}
     for response_type, (status, code) in GATEWAY_ERRORS.items():
-        body = '{"error": {"code": "%s", "message": $context.error.messageString, "details": []}}' % code
-        properties = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": response_type,
-                      "ResponseTemplates": {"application/json": body},
-                      "ResponseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"}}
+        body = '{"error": {"code": "' + code + '", "message": $context.error.messageString, "details": []}}'
+        properties = {
+            "RestApiId": {"Ref": "RestAPI"},
+            "ResponseType": response_type,
+            "ResponseTemplates": {"application/json": body},
+            "ResponseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+        }
         if status:
             properties["StatusCode"] = str(status)
         name = "".join(part.title() for part in response_type.split("_"))
@@ -284,37 +380,49 @@ def per_address_limit(stage: str) -> dict:
                 "Scope": "REGIONAL",
                 "DefaultAction": {"Allow": {}},
                 "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-api"},
-                "Rules": [{
-                    "Name": "per-address-limit",
-                    "Priority": 0,
-                    "Action": {"Block": {"CustomResponse": {
-                        "ResponseCode": 429, "CustomResponseBodyKey": "rate_limited"}}},
-                    "Statement": {"RateBasedStatement": {"Limit": {"Ref": "PerAddressRequestLimit"},
-                                                         "AggregateKeyType": "IP"}},
-                    "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-per-address-limit"},
-                }, {
-                    # AWS's managed rules against known exploit payloads (Log4Shell and the like).
-                    "Name": "known-bad-inputs",
-                    "Priority": 1,
-                    "OverrideAction": {"None": {}},
-                    "Statement": {"ManagedRuleGroupStatement": {
-                        "VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet"}},
-                    "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-known-bad-inputs"},
-                }],
-                "CustomResponseBodies": {"rate_limited": {
-                    "ContentType": "APPLICATION_JSON",
-                    "Content": '{"error": {"code": "rate_limited", "message": "Too many requests from this '
-                               'address; try again in a few minutes.", "details": []}}'}},
+                "Rules": [
+                    {
+                        "Name": "per-address-limit",
+                        "Priority": 0,
+                        "Action": {
+                            "Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "rate_limited"}}
+                        },
+                        "Statement": {
+                            "RateBasedStatement": {"Limit": {"Ref": "PerAddressRequestLimit"}, "AggregateKeyType": "IP"}
+                        },
+                        "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-per-address-limit"},
+                    },
+                    {
+                        # AWS's managed rules against known exploit payloads (Log4Shell and the like).
+                        "Name": "known-bad-inputs",
+                        "Priority": 1,
+                        "OverrideAction": {"None": {}},
+                        "Statement": {
+                            "ManagedRuleGroupStatement": {
+                                "VendorName": "AWS",
+                                "Name": "AWSManagedRulesKnownBadInputsRuleSet",
+                            }
+                        },
+                        "VisibilityConfig": {**rule_metrics, "MetricName": f"pledge-{stage}-known-bad-inputs"},
+                    },
+                ],
+                "CustomResponseBodies": {
+                    "rate_limited": {
+                        "ContentType": "APPLICATION_JSON",
+                        "Content": '{"error": {"code": "rate_limited", "message": "Too many requests from this '
+                        'address; try again in a few minutes.", "details": []}}',
+                    }
+                },
             },
         },
         "ApiWebAclAssociation": {
             "Type": "AWS::WAFv2::WebACLAssociation",
             "Properties": {
-                "ResourceArn": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}"
-                                           "/stages/${RestAPI.Stage}"},
+                "ResourceArn": {
+                    "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}"
+                    "/stages/${RestAPI.Stage}"
+                },
                 "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
             },
         },
     }
-
-

@@ -15,8 +15,11 @@ from infra.platform import function_name
 def deployed_values(stage: str, region: str, account: str, partition: str = "aws") -> dict:
     """Chalice's schema 2.0 deployed-resources document for every function of the app."""
     resources = [
-        {"name": function.name, "resource_type": "lambda_function",
-         "lambda_arn": f"arn:{partition}:lambda:{region}:{account}:function:{function_name(stage, function)}"}
+        {
+            "name": function.name,
+            "resource_type": "lambda_function",
+            "lambda_arn": f"arn:{partition}:lambda:{region}:{account}:function:{function_name(stage, function)}",
+        }
         for function in app_functions()
     ]
     return {"resources": resources, "schema_version": "2.0", "backend": "api"}

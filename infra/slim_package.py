@@ -50,9 +50,11 @@ def main(argv: list[str]) -> int:
     path = Path(argv[1])
     before, unzipped_before = path.stat().st_size, unzipped_size(path)
     kept, dropped = slim(path)
-    print(f"{path}: {kept} files kept, {dropped} dropped (runtime-provided AWS SDK); "
-          f"zip {before / 1e6:.1f} -> {path.stat().st_size / 1e6:.1f} MB, "
-          f"unzipped {unzipped_before / 1e6:.1f} -> {unzipped_size(path) / 1e6:.1f} MB")
+    print(
+        f"{path}: {kept} files kept, {dropped} dropped (runtime-provided AWS SDK); "
+        f"zip {before / 1e6:.1f} -> {path.stat().st_size / 1e6:.1f} MB, "
+        f"unzipped {unzipped_before / 1e6:.1f} -> {unzipped_size(path) / 1e6:.1f} MB"
+    )
     return 0
 
 

@@ -18,8 +18,16 @@ class Account:
     csrf: str
 
 
-def call(client, method: str, path: str, body=None, account: Account | None = None, csrf: bool = True,
-         headers: dict | None = None, raw: str | bytes | None = None):
+def call(
+    client,
+    method: str,
+    path: str,
+    body=None,
+    account: Account | None = None,
+    csrf: bool = True,
+    headers: dict | None = None,
+    raw: str | bytes | None = None,
+):
     """One request through `chalice.test.Client`; the response body is decoded as `.json`."""
     sent = {"Content-Type": "application/json"}
     if account is not None:
@@ -63,9 +71,18 @@ def add_customers(count: int, created_at: str, status: str = "active") -> list[s
     numbers = ["C" + str(secrets.randbelow(9 * 10**11) + 10**11) for _ in range(count)]
     with Customer.batch_write() as batch:
         for number in numbers:
-            batch.save(Customer(number, name=f"Customer {number}", email=f"{number.lower()}@example.com",
-                                password_hash="!", status=status, created_at=created_at, updated_at=created_at,
-                                version=1))
+            batch.save(
+                Customer(
+                    number,
+                    name=f"Customer {number}",
+                    email=f"{number.lower()}@example.com",
+                    password_hash="!",
+                    status=status,
+                    created_at=created_at,
+                    updated_at=created_at,
+                    version=1,
+                )
+            )
     return numbers
 
 

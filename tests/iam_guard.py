@@ -21,11 +21,22 @@ from functools import lru_cache
 import pytest
 
 VERBS = {
-    "GetItem": "read", "BatchGetItem": "read", "Query": "read", "ConditionCheckItem": "read", "Scan": "scan",
-    "PutItem": "put", "UpdateItem": "update", "DeleteItem": "delete",
+    "GetItem": "read",
+    "BatchGetItem": "read",
+    "Query": "read",
+    "ConditionCheckItem": "read",
+    "Scan": "scan",
+    "PutItem": "put",
+    "UpdateItem": "update",
+    "DeleteItem": "delete",
     # parts of TransactWriteItems / TransactGetItems / BatchWriteItem
-    "Get": "read", "ConditionCheck": "read", "Put": "put", "Update": "update", "Delete": "delete",
-    "PutRequest": "put", "DeleteRequest": "delete",
+    "Get": "read",
+    "ConditionCheck": "read",
+    "Put": "put",
+    "Update": "update",
+    "Delete": "delete",
+    "PutRequest": "put",
+    "DeleteRequest": "delete",
 }
 TABLE_NAME = re.compile(r"^pledge-[a-z0-9]+-(.+)$")
 
@@ -38,8 +49,12 @@ def table_calls(operation: str, kwargs: dict) -> list[tuple[str, str]]:
     if operation in ("TransactWriteItems", "TransactGetItems"):
         return [(part["TableName"], VERBS[kind]) for item in kwargs["TransactItems"] for kind, part in item.items()]
     if operation == "BatchWriteItem":
-        return [(table, VERBS[kind]) for table, requests in kwargs["RequestItems"].items()
-                for request in requests for kind in request]
+        return [
+            (table, VERBS[kind])
+            for table, requests in kwargs["RequestItems"].items()
+            for request in requests
+            for kind in request
+        ]
     if operation == "BatchGetItem":
         return [(table, "read") for table in kwargs["RequestItems"]]
     return [(kwargs["TableName"], VERBS[operation])] if operation in VERBS else []

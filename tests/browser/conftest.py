@@ -19,8 +19,16 @@ SCREENS = ROOT / "build" / "screens"
 AXE_VERSION = "4.14.1"
 AXE_SCRIPT = ROOT / ".local" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
 CHROMIUM = os.environ.get("PLEDGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 30_000  # two shared cores: generous, never a timing assertion
 
 
@@ -59,8 +67,10 @@ def _open_page(request, chromium, site, **options):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.on("pageerror", lambda error: violations.append(f"script error: {error}"))
     return context, page, violations
 

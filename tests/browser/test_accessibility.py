@@ -13,8 +13,11 @@ from tests.browser.test_pages import CLIENT_PAGES, PUBLIC_PAGES
 def serious_violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_no_serious_or_critical_axe_violation_on_any_page(axe_page):

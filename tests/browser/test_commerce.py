@@ -110,7 +110,8 @@ def test_granting_and_revoking_a_disclosure_permission(page, site):
     expect(permissions.locator("[data-status]")).to_have_text("active")
     _, listed = api(page, "GET", "/account/disclosures")
     assert [(p["recipient"], sorted(p["categories"]), p["status"]) for p in listed["permissions"]] == [
-        ("Acme Accountants", ["contact", "orders"], "active")]
+        ("Acme Accountants", ["contact", "orders"], "active")
+    ]
 
     permissions.get_by_role("button", name=re.compile("Revoke")).click()
     expect(permissions.locator("[data-status]")).to_have_text("revoked")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,11 +14,27 @@ from tests.browser.conftest import SCREENS
 from tests.browser.flows import api, login, signup, wait_for_lists
 from tests.helpers import PASSWORD
 
-PUBLIC_PAGES = ["/", "/privacy", "/privacy/versions/1", "/contact-us", "/client-area/login", "/client-area/signup",
-                "/client-area/password-reset"]
-CLIENT_PAGES = ["/client-area/", "/client-area/profile", "/client-area/preferences", "/client-area/tickets",
-                "/client-area/cart", "/client-area/orders", "/client-area/payment-methods",
-                "/client-area/identity-document", "/client-area/disclosures", "/client-area/privacy"]
+PUBLIC_PAGES = [
+    "/",
+    "/privacy",
+    "/privacy/versions/1",
+    "/contact-us",
+    "/client-area/login",
+    "/client-area/signup",
+    "/client-area/password-reset",
+]
+CLIENT_PAGES = [
+    "/client-area/",
+    "/client-area/profile",
+    "/client-area/preferences",
+    "/client-area/tickets",
+    "/client-area/cart",
+    "/client-area/orders",
+    "/client-area/payment-methods",
+    "/client-area/identity-document",
+    "/client-area/disclosures",
+    "/client-area/privacy",
+]
 README = SCREENS / "readme"
 
 
@@ -27,8 +44,7 @@ def test_signup_through_the_form_lands_on_the_dashboard_showing_the_customer_num
     status, profile = api(page, "GET", "/account")
     assert status == 200 and profile["customer_number"] == number and profile["email"] == email
     _, preferences = api(page, "GET", "/account/preferences")
-    assert preferences["topics"] == {"products": False, "website": True, "new_services": True,
-                                     "special_offers": False}
+    assert preferences["topics"] == {"products": False, "website": True, "new_services": True, "special_offers": False}
     README.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": 800})
     page.screenshot(path=str(README / "dashboard.png"), full_page=True)
@@ -47,8 +63,12 @@ def test_profile_and_preference_edits_show_up_through_the_api(page):
     expect(page.locator("#profile .form-status")).to_contain_text("saved")
     _, profile = api(page, "GET", "/account")
     assert profile["name"] == "Ada King" and profile["phone"] == "+31201234567"
-    assert profile["address"] == {"line1": "Keizersgracht 1", "city": "Amsterdam", "postal_code": "1015 CJ",
-                                  "country": "NL"}
+    assert profile["address"] == {
+        "line1": "Keizersgracht 1",
+        "city": "Amsterdam",
+        "postal_code": "1015 CJ",
+        "country": "NL",
+    }
 
     page.goto("/client-area/preferences")
     for topic in ("products", "special_offers"):
@@ -57,8 +77,7 @@ def test_profile_and_preference_edits_show_up_through_the_api(page):
     page.click("#preferences button[type=submit]")
     expect(page.locator("#preferences .form-status")).to_contain_text("saved")
     _, preferences = api(page, "GET", "/account/preferences")
-    assert preferences["topics"] == {"products": True, "website": False, "new_services": False,
-                                     "special_offers": True}
+    assert preferences["topics"] == {"products": True, "website": False, "new_services": False, "special_offers": True}
     page.reload()
     expect(page.locator("#preferences input[name=special_offers]")).to_be_checked()
 
@@ -144,9 +163,15 @@ def test_the_home_page_notice_appears_after_a_material_version_is_published(page
     page.goto("/")
     expect(page.locator(".policy-notice")).to_have_count(0)
     effective = iso(utc_now() + timedelta(days=31))
-    publish_policy({"version": "2026-12", "summary": "We now name our payment processor.",
-                    "body": "# Policy\n\n## Payments\nCards are processed by a processor we name.",
-                    "effective_at": effective, "material": True})
+    publish_policy(
+        {
+            "version": "2026-12",
+            "summary": "We now name our payment processor.",
+            "body": "# Policy\n\n## Payments\nCards are processed by a processor we name.",
+            "effective_at": effective,
+            "material": True,
+        }
+    )
     page.reload()
     notice = page.locator(".policy-notice")
     expect(notice).to_contain_text("2026-12")
@@ -194,7 +219,7 @@ def test_the_export_downloads_as_a_json_file(page):
     assert download.suggested_filename.endswith(".json")
     import json
 
-    exported = json.loads(open(download.path()).read())
+    exported = json.loads(Path(download.path()).read_text())
     assert number in json.dumps(exported) and email in json.dumps(exported)
 
 
@@ -213,8 +238,9 @@ def test_deactivation_rechecks_the_password(page):
 
 def test_every_page_sends_the_security_headers_and_no_inline_script(site):
     browser = requests.Session()
-    answer = browser.post(f"{site}/signup", json={"name": "H", "email": "headers@example.com", "password": PASSWORD},
-                          timeout=30)
+    answer = browser.post(
+        f"{site}/signup", json={"name": "H", "email": "headers@example.com", "password": PASSWORD}, timeout=30
+    )
     assert answer.status_code == 201
     for path in PUBLIC_PAGES + CLIENT_PAGES:
         response = browser.get(f"{site}{path}", allow_redirects=False, timeout=30)
@@ -244,7 +270,9 @@ def test_pages_fit_the_screen(page, width):
 
 def test_each_page_sends_a_page_view_without_its_query_or_cookies(page):
     signup(page)
-    with page.expect_request(lambda r: r.url.endswith("/stats/event") and "password-reset" in (r.post_data or "")) as sent:
+    with page.expect_request(
+        lambda r: r.url.endswith("/stats/event") and "password-reset" in (r.post_data or "")
+    ) as sent:
         page.goto("/client-area/password-reset?token=secret-token")
     request = sent.value
     assert request.method == "POST"

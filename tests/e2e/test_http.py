@@ -31,8 +31,9 @@ def test_a_customer_visit_from_signup_to_logout(api):
     assert browser.patch(f"{api}/account", json={"name": "Eve Two"}, timeout=30).status_code == 403
     patched = browser.patch(f"{api}/account", json={"name": "Eve Two"}, headers=csrf, timeout=30)
     assert patched.status_code == 200 and patched.json()["name"] == "Eve Two"
-    ticket = browser.post(f"{api}/support/tickets", json={"subject": "Hi", "message": "Hello"}, headers=csrf,
-                          timeout=30)
+    ticket = browser.post(
+        f"{api}/support/tickets", json={"subject": "Hi", "message": "Hello"}, headers=csrf, timeout=30
+    )
     assert ticket.status_code == 201
     assert browser.post(f"{api}/logout", headers=csrf, timeout=30).status_code == 204
     assert requests.get(f"{api}/account", headers={"Cookie": cookie.split(";")[0]}, timeout=30).status_code == 401
@@ -41,8 +42,9 @@ def test_a_customer_visit_from_signup_to_logout(api):
 def test_errors_are_json_with_the_contract_shape(api):
     bad = requests.post(f"{api}/contact", data="{oops", headers={"Content-Type": "application/json"}, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
-    form = requests.post(f"{api}/signup", data="a=b", timeout=30,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = requests.post(
+        f"{api}/signup", data="a=b", timeout=30, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
     assert requests.get(f"{api}/account", timeout=30).json()["error"]["code"] == "unauthorized"
 
@@ -70,14 +72,17 @@ def test_parallel_password_guesses_over_http_get_ten_evaluated_then_429(api):
     from concurrent.futures import ThreadPoolExecutor
 
     email = f"e2e.{uuid.uuid4().hex[:8]}@example.com"
-    assert requests.post(f"{api}/signup", json={"name": "Eve", "email": email, "password": PASSWORD},
-                         timeout=30).status_code == 201
+    assert (
+        requests.post(
+            f"{api}/signup", json={"name": "Eve", "email": email, "password": PASSWORD}, timeout=30
+        ).status_code
+        == 201
+    )
 
     def guess(i):
         for _ in range(5):  # chalice local's small listen backlog may reset a connection it never served
             try:
-                return requests.post(f"{api}/login", json={"email": email, "password": f"wrong guess {i}"},
-                                     timeout=60)
+                return requests.post(f"{api}/login", json={"email": email, "password": f"wrong guess {i}"}, timeout=60)
             except requests.ConnectionError:
                 continue
         raise AssertionError("chalice local kept resetting the connection")
@@ -98,8 +103,12 @@ def test_verify_email_and_reset_password_through_the_pages(api):
 
     browser = requests.Session()
     email = f"e2e.{uuid.uuid4().hex[:8]}@example.com"
-    assert browser.post(f"{api}/signup", json={"name": "Eve", "email": email, "password": PASSWORD},
-                        timeout=30).status_code == 201
+    assert (
+        browser.post(
+            f"{api}/signup", json={"name": "Eve", "email": email, "password": PASSWORD}, timeout=30
+        ).status_code
+        == 201
+    )
     token = link_token(last_mail(email, "Confirm your email address"), "/verify-email")
     page = requests.get(f"{api}/verify-email?token={token}", timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
@@ -112,12 +121,15 @@ def test_verify_email_and_reset_password_through_the_pages(api):
     token = link_token(last_mail(email, "Reset your password"), "/password-reset")
     form = requests.get(f"{api}/password-reset?token={token}", timeout=30)
     assert form.status_code == 200 and 'name="password"' in form.text
-    confirmed = requests.post(f"{api}/password-reset/confirm", json={"token": token, "password": "new and long enough"},
-                              timeout=30)
+    confirmed = requests.post(
+        f"{api}/password-reset/confirm", json={"token": token, "password": "new and long enough"}, timeout=30
+    )
     assert confirmed.status_code == 200
     assert browser.get(f"{api}/account", timeout=30).status_code == 401  # every session ended
-    assert requests.post(f"{api}/login", json={"email": email, "password": "new and long enough"},
-                         timeout=30).status_code == 200
+    assert (
+        requests.post(f"{api}/login", json={"email": email, "password": "new and long enough"}, timeout=30).status_code
+        == 200
+    )
 
 
 def test_the_statistics_beacon_over_http_sets_no_cookie_and_counts_the_view(api):
@@ -128,9 +140,12 @@ def test_the_statistics_beacon_over_http_sets_no_cookie_and_counts_the_view(api)
 
     path = f"/e2e-{uuid.uuid4().hex[:8]}"
     for n in range(5):
-        sent = requests.post(f"{api}/stats/event", timeout=30, json={"name": "pageview",
-                             "url": f"http://127.0.0.1{path}?session=abc", "screen_width": 1280},
-                             headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 e2e-{n}"})
+        sent = requests.post(
+            f"{api}/stats/event",
+            timeout=30,
+            json={"name": "pageview", "url": f"http://127.0.0.1{path}?session=abc", "screen_width": 1280},
+            headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 e2e-{n}"},
+        )
         assert (sent.status_code, sent.content) == (202, b"")
         assert "Set-Cookie" not in sent.headers
     today = utc_now().date().isoformat()

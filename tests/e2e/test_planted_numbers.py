@@ -74,34 +74,57 @@ def file_stack(local_stack, tmp_path_factory):
 def submit(api: str, planted: dict) -> dict:
     browser = requests.Session()
     email = f"planted.{secrets.token_hex(5)}@example.com"
-    signup = browser.post(f"{api}/signup", json={"name": "Pat Planted", "email": email, "password": PASSWORD},
-                          timeout=60)
+    signup = browser.post(
+        f"{api}/signup", json={"name": "Pat Planted", "email": email, "password": PASSWORD}, timeout=60
+    )
     assert signup.status_code == 201, signup.text
     headers = {"X-CSRF-Token": signup.json()["csrf_token"]}
     answers = []
     for number, cvc in planted["cards"]:
         card = {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": cvc, "holder_name": "Pat Planted"}
-        answers.append(browser.post(f"{api}/account/payment-methods", json={"type": "card", "card": card},
-                                    headers=headers, timeout=60))
-    bad = {"number": planted["rejected"], "exp_month": 12, "exp_year": 2031, "cvc": planted["cards"][0][1],
-           "holder_name": "Pat Planted"}
-    rejected = browser.post(f"{api}/account/payment-methods", json={"type": "card", "card": bad}, headers=headers,
-                            timeout=60)
+        answers.append(
+            browser.post(
+                f"{api}/account/payment-methods", json={"type": "card", "card": card}, headers=headers, timeout=60
+            )
+        )
+    bad = {
+        "number": planted["rejected"],
+        "exp_month": 12,
+        "exp_year": 2031,
+        "cvc": planted["cards"][0][1],
+        "holder_name": "Pat Planted",
+    }
+    rejected = browser.post(
+        f"{api}/account/payment-methods", json={"type": "card", "card": bad}, headers=headers, timeout=60
+    )
     assert rejected.status_code == 400
     answers.append(rejected)
     spaced = " ".join(re.findall(".{1,4}", planted["iban"]))
-    answers.append(browser.post(f"{api}/account/payment-methods", headers=headers, timeout=60,
-                                json={"type": "bank_account", "bank_account": {"iban": spaced,
-                                                                               "holder_name": "Pat Planted"}}))
-    answers.append(browser.put(f"{api}/account/identity-document", headers=headers, timeout=60,
-                               json={"type": "passport", "country": "NL", "number": planted["id"]}))
+    answers.append(
+        browser.post(
+            f"{api}/account/payment-methods",
+            headers=headers,
+            timeout=60,
+            json={"type": "bank_account", "bank_account": {"iban": spaced, "holder_name": "Pat Planted"}},
+        )
+    )
+    answers.append(
+        browser.put(
+            f"{api}/account/identity-document",
+            headers=headers,
+            timeout=60,
+            json={"type": "passport", "country": "NL", "number": planted["id"]},
+        )
+    )
     answers.append(browser.get(f"{api}/account/payment-methods", timeout=60))
     answers.append(browser.get(f"{api}/account/export", timeout=60))
-    assert [a.status_code for a in answers[:2]] + [a.status_code for a in answers[3:]] == [201, 201, 201, 200, 200,
-                                                                                          200]
-    return {"customer_number": signup.json()["customer_number"], "browser": browser,
-            "ids": [a.json()["payment_method_id"] for a in answers[:2]] + [answers[3].json()["payment_method_id"]],
-            "text": "\n".join(a.text for a in answers)}
+    assert [a.status_code for a in answers[:2]] + [a.status_code for a in answers[3:]] == [201, 201, 201, 200, 200, 200]
+    return {
+        "customer_number": signup.json()["customer_number"],
+        "browser": browser,
+        "ids": [a.json()["payment_method_id"] for a in answers[:2]] + [answers[3].json()["payment_method_id"]],
+        "text": "\n".join(a.text for a in answers),
+    }
 
 
 def raw_dump(ports: Ports) -> tuple[str, str]:
@@ -127,10 +150,15 @@ def without_random_runs(data: bytes) -> bytes:
 
 def devstack_invoke(ports: Ports, event: dict) -> tuple[int, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
-    env.update(PLEDGE_DYNAMODB_PORT=str(ports.dynamodb), PLEDGE_AWS_PORT=str(ports.aws),
-               PLEDGE_API_PORT=str(ports.api))
-    proc = subprocess.run([sys.executable, "-m", "devstack", "invoke", "ops_reveal_sensitive", json.dumps(event)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env.update(PLEDGE_DYNAMODB_PORT=str(ports.dynamodb), PLEDGE_AWS_PORT=str(ports.aws), PLEDGE_API_PORT=str(ports.api))
+    proc = subprocess.run(
+        [sys.executable, "-m", "devstack", "invoke", "ops_reveal_sensitive", json.dumps(event)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -151,10 +179,16 @@ def test_planted_numbers_are_nowhere_in_clear(file_stack, local_stack):
     customers = [submit(api, p) for p in planted]
 
     revealed = []
-    for p, customer in zip(planted, customers):
+    for customer in customers:
         for item in customer["ids"] + ["identity_document"]:
-            rc, result = devstack_invoke(ports, {"customer_number": customer["customer_number"], "item": item,
-                                                 "reason": "Planted-number test: round trip"})
+            rc, result = devstack_invoke(
+                ports,
+                {
+                    "customer_number": customer["customer_number"],
+                    "item": item,
+                    "reason": "Planted-number test: round trip",
+                },
+            )
             assert rc == 0, result
             revealed.append(result["number"])
     expected = [n for p in planted for n in [p["cards"][0][0], p["cards"][1][0], p["iban"], p["id"]]]

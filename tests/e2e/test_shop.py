@@ -12,8 +12,16 @@ from chalicelib.store.base import utc_now
 from tests.helpers import PASSWORD
 from tests.stack import outbox
 
-CARD = {"type": "card", "card": {"number": "5555 5555 5555 4444", "exp_month": 1, "exp_year": utc_now().year + 2,
-                                 "cvc": "321", "holder_name": "Eve E2E"}}
+CARD = {
+    "type": "card",
+    "card": {
+        "number": "5555 5555 5555 4444",
+        "exp_month": 1,
+        "exp_year": utc_now().year + 2,
+        "cvc": "321",
+        "holder_name": "Eve E2E",
+    },
+}
 ADDRESS = {"line1": "Coolsingel 40", "city": "Rotterdam", "postal_code": "3011 AD", "country": "NL"}
 
 
@@ -26,8 +34,9 @@ def new_browser(api: str) -> tuple[requests.Session, dict]:
     """A logged-in browser (session cookie in its jar) and its CSRF header."""
     browser = requests.Session()
     email = f"shop.{uuid.uuid4().hex[:8]}@example.com"
-    signup = browser.post(f"{api}/signup", json={"name": "Eve E2E", "email": email, "password": PASSWORD,
-                                                  "address": ADDRESS}, timeout=30)
+    signup = browser.post(
+        f"{api}/signup", json={"name": "Eve E2E", "email": email, "password": PASSWORD, "address": ADDRESS}, timeout=30
+    )
     assert signup.status_code == 201, signup.text
     return browser, {"X-CSRF-Token": signup.json()["csrf_token"]}
 
@@ -44,8 +53,11 @@ def test_the_cart_cookie_over_http(api):
     assert browser.get(f"{api}/cart", timeout=30).json()["total"] == "54.00"
     stranger = requests.get(f"{api}/cart", timeout=30).json()
     assert stranger == {"items": [], "total": "0.00", "currency": "EUR"}
-    tampered = browser.put(f"{api}/cart/items/vps-small", json={"billing_cycle": "annual", "quantity": 1,
-                                                                 "unit_amount": "0.01"}, timeout=30)
+    tampered = browser.put(
+        f"{api}/cart/items/vps-small",
+        json={"billing_cycle": "annual", "quantity": 1, "unit_amount": "0.01"},
+        timeout=30,
+    )
     assert tampered.status_code == 400
 
 
@@ -57,14 +69,16 @@ def test_shopping_from_catalog_to_receipt(api):
     browser.put(f"{api}/cart/items/{plain['sku']}", json={"billing_cycle": "monthly", "quantity": 3}, timeout=30)
 
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    placed = browser.post(f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]},
-                          headers={**csrf, **key}, timeout=30)
+    placed = browser.post(
+        f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]}, headers={**csrf, **key}, timeout=30
+    )
     assert placed.status_code == 201, placed.text
     order = placed.json()
     unit = plain["billing_cycles"]["monthly"]["amount"]
     assert order["items"][0]["unit_amount"] == unit and order["payment"]["last4"] == "4444"
-    retried = browser.post(f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]},
-                           headers={**csrf, **key}, timeout=30)
+    retried = browser.post(
+        f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]}, headers={**csrf, **key}, timeout=30
+    )
     assert (retried.status_code, retried.json()) == (201, order)
     assert [o["order_id"] for o in browser.get(f"{api}/orders", timeout=30).json()["orders"]] == [order["order_id"]]
     assert len([m for m in outbox() if order["order_id"] in m["subject"]]) == 1
@@ -85,8 +99,9 @@ def test_parallel_checkouts_of_one_cart_over_http_make_one_order(api):
 
     def checkout(n: int) -> int:
         headers = {**csrf, "Cookie": cookies, "Idempotency-Key": f"parallel-{n}"}
-        return requests.post(f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]}, headers=headers,
-                             timeout=60).status_code
+        return requests.post(
+            f"{api}/orders", json={"payment_method_id": pm["payment_method_id"]}, headers=headers, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = sorted(pool.map(checkout, range(4)))

@@ -39,7 +39,9 @@ def table_violations(template: dict) -> list[str]:
         if props.get("BillingMode") != "PAY_PER_REQUEST":
             found.append(f"{name}: not on-demand")
         sse = props.get("SSESpecification", {})
-        if not (sse.get("SSEEnabled") and sse.get("SSEType") == "KMS" and sse.get("KMSMasterKeyId") == {"Ref": "DataKey"}):
+        if not (
+            sse.get("SSEEnabled") and sse.get("SSEType") == "KMS" and sse.get("KMSMasterKeyId") == {"Ref": "DataKey"}
+        ):
             found.append(f"{name}: not encrypted with DataKey")
         if table.get("DeletionPolicy") != "Retain" or table.get("UpdateReplacePolicy") != "Retain":
             found.append(f"{name}: not retained on delete/replace")
@@ -140,8 +142,9 @@ def role_violations(template: dict, functions: list[AppFunction]) -> list[str]:
     for role, users in roles_used.items():
         if len(users) > 1:
             found.append(f"{role}: shared by {users}")
-        attached = [p for p in resources_of(template, "AWS::IAM::Policy").values()
-                    if {"Ref": role} in p["Properties"]["Roles"]]
+        attached = [
+            p for p in resources_of(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+        ]
         if len(attached) != 1:
             found.append(f"{role}: {len(attached)} policies attached")
     return found
@@ -157,7 +160,8 @@ def schedule_violations(template: dict, functions: list[AppFunction]) -> list[st
         schedules = [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"]
         if schedules != [function.schedule]:
             found.append(f"{function.name}: schedules {schedules}, app says {function.schedule}")
-        if not re.fullmatch(r"rate\(1 (minute|hour|day)\)|rate\([1-9][0-9]* (minutes|hours|days)\)|cron\(.+\)",
-                            function.schedule or ""):
+        if not re.fullmatch(
+            r"rate\(1 (minute|hour|day)\)|rate\([1-9][0-9]* (minutes|hours|days)\)|cron\(.+\)", function.schedule or ""
+        ):
             found.append(f"{function.name}: {function.schedule!r} is not an EventBridge schedule expression")
     return found

@@ -29,5 +29,4 @@ def test_the_sensitive_key_lets_exactly_those_two_roles_unwrap(template, functio
     statements = template["Resources"]["SensitiveKey"]["Properties"]["KeyPolicy"]["Statement"]
     deny = next(s for s in statements if s["Effect"] == "Deny")
     exempt = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
-    assert sorted(e["Fn::GetAtt"][0] for e in exempt) == sorted(role_name(f) for f in functions
-                                                                   if f.name in DECRYPTERS)
+    assert sorted(e["Fn::GetAtt"][0] for e in exempt) == sorted(role_name(f) for f in functions if f.name in DECRYPTERS)

@@ -26,8 +26,10 @@ def functions():
 
 
 def test_every_ops_scheduled_and_event_fed_function_has_its_test_events(template, functions):
-    schemas = {r["Properties"]["SchemaName"]: r["Properties"]
-               for r in resources_of(template, "AWS::EventSchemas::Schema").values()}
+    schemas = {
+        r["Properties"]["SchemaName"]: r["Properties"]
+        for r in resources_of(template, "AWS::EventSchemas::Schema").values()
+    }
     for function in functions:
         if function.kind == "api":
             continue
@@ -44,7 +46,9 @@ def test_the_registry_is_created_only_where_the_parameter_says(template):
     assert registry["Condition"] == "CreatesTestEventRegistry"
     assert registry["Properties"]["RegistryName"] == REGISTRY
     assert registry["DeletionPolicy"] == "Retain"
-    assert template["Conditions"]["CreatesTestEventRegistry"] == {"Fn::Equals": [{"Ref": "TestEventRegistry"}, "create"]}
+    assert template["Conditions"]["CreatesTestEventRegistry"] == {
+        "Fn::Equals": [{"Ref": "TestEventRegistry"}, "create"]
+    }
     assert template["Parameters"]["TestEventRegistry"]["AllowedValues"] == ["create", "existing"]
 
 
@@ -71,10 +75,16 @@ def query_violations(template: dict) -> list[str]:
 
 
 def test_saved_queries_exist_and_select_no_personal_data(template):
-    queries = {q["Properties"]["Name"]: q["Properties"] for q in resources_of(template, "AWS::Logs::QueryDefinition").values()}
+    queries = {
+        q["Properties"]["Name"]: q["Properties"] for q in resources_of(template, "AWS::Logs::QueryDefinition").values()
+    }
     assert {name.split("/", 1)[1] for name in queries} == {
-        "one request by correlation id", "5xx and errors (set the range to 1h)", "ops functions refused and why",
-        "policy notices deferred or unconfirmed", "sensitive reveals and disclosures"}
+        "one request by correlation id",
+        "5xx and errors (set the range to 1h)",
+        "ops functions refused and why",
+        "policy notices deferred or unconfirmed",
+        "sensitive reveals and disclosures",
+    }
     assert query_violations(template) == []
     groups = {g["Properties"]["LogGroupName"] for g in resources_of(template, "AWS::Logs::LogGroup").values()}
     for props in queries.values():
@@ -101,6 +111,7 @@ def test_queries_read_fields_the_code_logs():
 
 # --- dashboard --------------------------------------------------------------------------------
 
+
 def emitted_metric_patterns() -> list[re.Pattern]:
     """Every name the code passes to `count(...)`, f-string parts as wildcards."""
     patterns = []
@@ -116,8 +127,13 @@ def dashboard_of(template) -> dict:
 
 
 def pledge_metrics(dashboard: dict) -> set[str]:
-    return {m[1] for w in dashboard["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
-            if m[0] == "Pledge"}
+    return {
+        m[1]
+        for w in dashboard["widgets"]
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] == "Pledge"
+    }
 
 
 def dashboard_violations(template, functions) -> list[str]:
@@ -140,19 +156,38 @@ def dashboard_violations(template, functions) -> list[str]:
 def test_the_dashboard_shows_api_functions_campaigns_suppressions_abuse_and_every_alarm(template, functions):
     dashboard = dashboard_of(template)
     titles = {w["properties"]["title"] for w in dashboard["widgets"]}
-    assert {"API traffic", "API latency", "Errors per function", "Policy notice campaign", "Marketing campaigns",
-            "Suppressions", "Abuse cases opened"} <= titles
-    api = {m[1]: m[-1] for w in dashboard["widgets"] if w["properties"]["title"].startswith("API")
-           for m in w["properties"]["metrics"]}
+    assert {
+        "API traffic",
+        "API latency",
+        "Errors per function",
+        "Policy notice campaign",
+        "Marketing campaigns",
+        "Suppressions",
+        "Abuse cases opened",
+    } <= titles
+    api = {
+        m[1]: m[-1]
+        for w in dashboard["widgets"]
+        if w["properties"]["title"].startswith("API")
+        for m in w["properties"]["metrics"]
+    }
     assert {"Count", "4XXError", "5XXError", "Latency"} <= set(api)
-    latency = [m[-1]["stat"] for w in dashboard["widgets"] for m in w["properties"].get("metrics", [])
-               if m[1] == "Latency"]
+    latency = [
+        m[-1]["stat"] for w in dashboard["widgets"] for m in w["properties"].get("metrics", []) if m[1] == "Latency"
+    ]
     assert sorted(latency) == ["p50", "p99"]
-    assert {"mail_sent_notice", "PolicyNoticesRemaining", "PolicyNoticeDeferred", "PolicyNoticeUnconfirmed",
-            "marketing_sent", "abuse_case_opened"} <= pledge_metrics(dashboard)
+    assert {
+        "mail_sent_notice",
+        "PolicyNoticesRemaining",
+        "PolicyNoticeDeferred",
+        "PolicyNoticeUnconfirmed",
+        "marketing_sent",
+        "abuse_case_opened",
+    } <= pledge_metrics(dashboard)
     assert dashboard_violations(template, functions) == []
-    placeholders = set(re.findall(r"\$\{([^}]+)\}", template["Resources"]["OpsDashboard"]["Properties"]
-                                  ["DashboardBody"]["Fn::Sub"]))
+    placeholders = set(
+        re.findall(r"\$\{([^}]+)\}", template["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    )
     assert all(p == "AWS::Region" or p.removesuffix(".Arn") in template["Resources"] for p in placeholders)
 
 
@@ -168,6 +203,7 @@ def test_the_dashboard_check_finds_a_metric_nobody_emits_and_a_missing_alarm(tem
 
 
 # --- who ran what -------------------------------------------------------------------------------
+
 
 def test_the_trail_records_ops_invocations_only(template, functions):
     trail = template["Resources"]["OpsInvocationTrail"]
@@ -193,8 +229,10 @@ def test_the_trail_bucket_is_encrypted_versioned_locked_and_undeletable(template
     assert props["ObjectLockEnabled"] is True
     assert props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Days"] == {"Ref": "OpsTrailRetentionDays"}
     [sse] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert sse["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
-                                                    "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+    assert sse["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
+    }
     statements = template["Resources"]["OpsTrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     deny = next(s for s in statements if s["Sid"] == "NobodyDeletes")
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*"

@@ -28,8 +28,16 @@ def top_level(entries) -> set[str]:
 
 def test_the_zip_holds_the_app_and_its_dependencies(entries):
     names = top_level(entries)
-    assert {"app.py", "chalicelib", "chalice", "pynamodb", "aws_lambda_powertools", "jsonschema", "argon2",
-            "jinja2"} <= names
+    assert {
+        "app.py",
+        "chalicelib",
+        "chalice",
+        "pynamodb",
+        "aws_lambda_powertools",
+        "jsonschema",
+        "argon2",
+        "jinja2",
+    } <= names
     assert not any(name in names for name in ("infra", "devstack", "tests", ".local", "bench"))
     assert "chalicelib/schemas/common.json" in {e.filename for e in entries}
 
@@ -39,18 +47,21 @@ def test_the_aws_sdk_is_left_to_the_runtime(entries):
     assert not {"boto3", "botocore", "s3transfer"} & top_level(entries)
 
 
-@pytest.mark.parametrize("entry, dropped", [
-    ("botocore/data/dynamodb/2012-08-10/service-2.json.gz", True),
-    ("botocore-1.44.8.dist-info/METADATA", True),
-    ("python_dateutil-2.9.0.post0.dist-info/RECORD", True),
-    ("jmespath-1.1.0.data/scripts/jp.py", True),
-    ("six.py", True),
-    ("urllib3/connection.py", True),
-    ("pynamodb/models.py", False),
-    ("chalicelib/store/base.py", False),
-    ("sixpack.py", False),
-    ("typing_extensions.py", False),
-])
+@pytest.mark.parametrize(
+    "entry, dropped",
+    [
+        ("botocore/data/dynamodb/2012-08-10/service-2.json.gz", True),
+        ("botocore-1.44.8.dist-info/METADATA", True),
+        ("python_dateutil-2.9.0.post0.dist-info/RECORD", True),
+        ("jmespath-1.1.0.data/scripts/jp.py", True),
+        ("six.py", True),
+        ("urllib3/connection.py", True),
+        ("pynamodb/models.py", False),
+        ("chalicelib/store/base.py", False),
+        ("sixpack.py", False),
+        ("typing_extensions.py", False),
+    ],
+)
 def test_runtime_provided_names_exactly_the_sdk_packages(entry, dropped):
     assert runtime_provided(entry) is dropped
     assert "pynamodb" not in RUNTIME_PROVIDED
@@ -81,10 +92,18 @@ def test_the_zip_runs_on_python_312_with_only_the_runtime_sdk_beside_it(build_di
         for path in (package, package.with_suffix(".py")):
             if path.exists():
                 (runtime / path.name).symlink_to(path)
-    script = (f"import sys, json; sys.path[:0] = [{str(code)!r}, {str(runtime)!r}]; import app; "
-              "print(json.dumps(app.ops_customer_record({}, None)))")
-    result = subprocess.run([str(tools / "bin" / "python"), "-S", "-c", script], capture_output=True, text=True, check=False,
-                            cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    script = (
+        f"import sys, json; sys.path[:0] = [{str(code)!r}, {str(runtime)!r}]; import app; "
+        "print(json.dumps(app.ops_customer_record({}, None)))"
+    )
+    result = subprocess.run(
+        [str(tools / "bin" / "python"), "-S", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["error"]["details"] == [{"path": "customer_number", "message": "is required"}]

@@ -38,8 +38,11 @@ def decrypting_policies(template: dict) -> dict[str, list[dict]]:
     """IAM policy resource -> its Allow statements that grant decryption, of any key."""
     found: dict[str, list[dict]] = {}
     for name, kind, statement in policy_statements(template):
-        if kind == "iam" and statement.get("Effect") == "Allow" and any(
-                _unwraps(a) for a in _listed(statement.get("Action", []))):
+        if (
+            kind == "iam"
+            and statement.get("Effect") == "Allow"
+            and any(_unwraps(a) for a in _listed(statement.get("Action", [])))
+        ):
             found.setdefault(name, []).append(statement)
     return found
 
@@ -62,7 +65,8 @@ def test_only_the_revealing_functions_may_decrypt(template, functions):
         for statement in statements:
             assert statement["Resource"] == {"Fn::GetAtt": ["SensitiveKey", "Arn"]}
             assert statement["Condition"]["ForAllValues:StringEquals"] == {
-                "kms:EncryptionContextKeys": ["customer_number", "item"]}
+                "kms:EncryptionContextKeys": ["customer_number", "item"]
+            }
             assert statement["Condition"]["Null"] == {"kms:EncryptionContext:item": "false"}
             assert statement["Condition"]["StringLike"] == {"kms:EncryptionContext:customer_number": "C*"}
 
@@ -71,7 +75,8 @@ def test_the_decrypt_check_finds_a_grant_on_the_api_role(template, functions):
     bad = copy.deepcopy(template)
     api = next(f for f in functions if f.name == "api_handler")
     bad["Resources"][policy_name(api)]["Properties"]["PolicyDocument"]["Statement"].append(
-        {"Sid": "Oops", "Effect": "Allow", "Action": ["kms:Decrypt*"], "Resource": {"Fn::GetAtt": ["DataKey", "Arn"]}})
+        {"Sid": "Oops", "Effect": "Allow", "Action": ["kms:Decrypt*"], "Resource": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+    )
     assert policy_name(api) in decrypting_policies(bad)
 
 
@@ -83,8 +88,11 @@ def test_the_sensitive_key_denies_unwrapping_to_all_but_the_revealers(template, 
     assert deny["Principal"] == "*" and set(deny["Action"]) == {"kms:Decrypt", "kms:ReEncryptFrom"}
     openers = {f.name for f in functions if load_access()[f.name].get("sensitive_key") == "open"}
     assert openers and openers <= MAY_DECRYPT
-    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [
-        {"Fn::GetAtt": [role_name(f), "Arn"]} for f in functions if f.name in openers]}}
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [{"Fn::GetAtt": [role_name(f), "Arn"]} for f in functions if f.name in openers]
+        }
+    }
     allows = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Effect"] == "Allow"]
     assert [s["Sid"] for s in allows] == ["AccountAdministersKeyThroughIam"]
 
@@ -92,8 +100,9 @@ def test_the_sensitive_key_denies_unwrapping_to_all_but_the_revealers(template, 
 def test_table_roles_use_the_data_key_only_through_dynamodb(template, functions):
     statements = template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
     tables = next(s for s in statements if s["Sid"] == "FunctionsUseTablesThroughDynamoDB")
-    assert tables["Condition"] == {"StringEquals": {"kms:ViaService": {
-        "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}}
+    assert tables["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}
+    }
     with_tables = [f for f in functions if load_access()[f.name].get("tables")]
     assert tables["Principal"]["AWS"] == [{"Fn::GetAtt": [role_name(f), "Arn"]} for f in with_tables]
 

@@ -27,9 +27,11 @@ from tests.infra.checks import (
 from tests.infra.conftest import STAGE
 
 # The contract's scheduled functions and the rates chalicelib/settings.py configures.
-CONTRACT_SCHEDULES = {"dispatch_policy_notices": NOTICE_DISPATCH_SCHEDULE,
-                      "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE,
-                      "destroy_stats_salts": STATS_SALT_SCHEDULE}
+CONTRACT_SCHEDULES = {
+    "dispatch_policy_notices": NOTICE_DISPATCH_SCHEDULE,
+    "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE,
+    "destroy_stats_salts": STATS_SALT_SCHEDULE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,7 @@ def by_name(functions: list[AppFunction], name: str) -> AppFunction:
 
 # --- tables ---------------------------------------------------------------------------
 
+
 def test_every_table_has_pitr_deletion_protection_and_the_data_key(template):
     assert resources_of(template, "AWS::DynamoDB::Table")
     assert table_violations(template) == []
@@ -66,7 +69,10 @@ def test_table_check_finds_a_table_without_pitr_or_protection(template):
     props = bad["Resources"]["CustomersTable"]["Properties"]
     props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = False
     del props["DeletionProtectionEnabled"]
-    assert table_violations(bad) == ["CustomersTable: no point-in-time recovery", "CustomersTable: no deletion protection"]
+    assert table_violations(bad) == [
+        "CustomersTable: no point-in-time recovery",
+        "CustomersTable: no deletion protection",
+    ]
 
 
 def test_ttl_only_on_ephemeral_tables(template):
@@ -76,19 +82,35 @@ def test_ttl_only_on_ephemeral_tables(template):
 def test_ttl_check_finds_ttl_on_a_table_of_records(template):
     bad = broken(template)
     bad["Resources"]["RetentionRecordsTable"]["Properties"]["TimeToLiveSpecification"] = {
-        "AttributeName": "review_ttl", "Enabled": True}
+        "AttributeName": "review_ttl",
+        "Enabled": True,
+    }
     assert ttl_violations(bad, ephemeral_tables()) == [
-        "RetentionRecordsTable: TTL on a table of records (not in infra/ephemeral_tables.json)"]
+        "RetentionRecordsTable: TTL on a table of records (not in infra/ephemeral_tables.json)"
+    ]
 
 
 def test_tables_holding_personal_records_are_not_ephemeral():
-    records = {"customers", "email_claims", "audit_trail", "inquiries", "tickets", "ticket_entries",
-               "consent_events", "mail_log", "retention_records", "legal_holds", "suppressions", "abuse_cases",
-               "abuse_open_cases"}
+    records = {
+        "customers",
+        "email_claims",
+        "audit_trail",
+        "inquiries",
+        "tickets",
+        "ticket_entries",
+        "consent_events",
+        "mail_log",
+        "retention_records",
+        "legal_holds",
+        "suppressions",
+        "abuse_cases",
+        "abuse_open_cases",
+    }
     assert records.isdisjoint(ephemeral_tables())
 
 
 # --- IAM ------------------------------------------------------------------------------
+
 
 def test_no_wildcard_action_or_resource_except_where_aws_requires_it(template):
     assert wildcard_violations(template) == []
@@ -97,11 +119,18 @@ def test_no_wildcard_action_or_resource_except_where_aws_requires_it(template):
 def test_wildcard_check_finds_star_grants(template, functions):
     bad = broken(template)
     api = by_name(functions, "api_handler")
-    policy_statements_of(bad, api).extend([
-        {"Sid": "AllTables", "Effect": "Allow", "Action": "dynamodb:*", "Resource": {"Fn::GetAtt": ["CustomersTable", "Arn"]}},
-        {"Sid": "AnyTable", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"},
-        {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"},
-    ])
+    policy_statements_of(bad, api).extend(
+        [
+            {
+                "Sid": "AllTables",
+                "Effect": "Allow",
+                "Action": "dynamodb:*",
+                "Resource": {"Fn::GetAtt": ["CustomersTable", "Arn"]},
+            },
+            {"Sid": "AnyTable", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"},
+            {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        ]
+    )
     found = wildcard_violations(bad)
     assert "APIHandlerPolicy/AllTables: Action dynamodb:*" in found
     assert "APIHandlerPolicy/AnyTable: Resource * for ['dynamodb:GetItem']" in found
@@ -109,14 +138,18 @@ def test_wildcard_check_finds_star_grants(template, functions):
 
 
 def test_resource_star_appears_only_for_xray_and_the_key_policy(template):
-    star = {(r["Type"], tuple(sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])))
-            for r in template["Resources"].values()
-            for s in (r.get("Properties", {}).get("PolicyDocument") or r.get("Properties", {}).get("KeyPolicy")
-                      or {}).get("Statement", [])
-            if s.get("Resource") == "*"}
+    star = {
+        (r["Type"], tuple(sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])))
+        for r in template["Resources"].values()
+        for s in (r.get("Properties", {}).get("PolicyDocument") or r.get("Properties", {}).get("KeyPolicy") or {}).get(
+            "Statement", []
+        )
+        if s.get("Resource") == "*"
+    }
     assert {kind for kind, _ in star} == {"AWS::IAM::Policy", "AWS::KMS::Key"}
     assert {actions for kind, actions in star if kind == "AWS::IAM::Policy"} == {
-        ("xray:PutTelemetryRecords", "xray:PutTraceSegments")}
+        ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+    }
 
 
 def test_every_app_function_has_a_role_of_its_own(template, functions):
@@ -128,10 +161,15 @@ def test_role_check_finds_a_shared_placeholder_or_missing_role(template, functio
     bad = broken(template)
     first, second, third = [f for f in functions if f.kind == "lambda"][:3]
     bad["Resources"][second.resource]["Properties"]["Role"] = {"Fn::GetAtt": [f"{first.resource}Role", "Arn"]}
-    bad["Resources"][third.resource]["Properties"]["Role"] = "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+    bad["Resources"][third.resource]["Properties"]["Role"] = (
+        "arn:aws:iam::000000000000:role/replaced-by-infra-merge-template"
+    )
     found = role_violations(bad, functions + [AppFunction("ops_not_packaged", "lambda")])
     assert f"{first.resource}Role: shared by {[first.name, second.name]}" in found
-    assert f"{third.name}: role 'arn:aws:iam::000000000000:role/replaced-by-infra-merge-template' is not a role of this stack" in found
+    assert (
+        f"{third.name}: role 'arn:aws:iam::000000000000:role/replaced-by-infra-merge-template' is not a role of this stack"
+        in found
+    )
     assert "ops_not_packaged: not in the template" in found
 
 
@@ -141,17 +179,23 @@ def test_function_access_lists_exactly_the_app_functions(functions):
 
 def test_each_policy_grants_exactly_the_tables_and_verbs_in_function_access(template, functions):
     access = load_access()
-    tables = {r["Properties"]["TableName"]["Fn::Sub"].removeprefix("pledge-${Stage}-"): name
-              for name, r in resources_of(template, "AWS::DynamoDB::Table").items()}
+    tables = {
+        r["Properties"]["TableName"]["Fn::Sub"].removeprefix("pledge-${Stage}-"): name
+        for name, r in resources_of(template, "AWS::DynamoDB::Table").items()
+    }
     for function in functions:
         granted = {}
         for statement in policy_statements_of(template, function):
-            for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
                 target = resource.get("Fn::GetAtt", [None])[0] if isinstance(resource, dict) else None
                 if target in tables.values():
                     granted[target] = set(statement["Action"])
-        expected = {tables[suffix]: {a for verb in verbs for a in VERB_ACTIONS[verb]}
-                    for suffix, verbs in access[function.name].get("tables", {}).items()}
+        expected = {
+            tables[suffix]: {a for verb in verbs for a in VERB_ACTIONS[verb]}
+            for suffix, verbs in access[function.name].get("tables", {}).items()
+        }
         assert granted == expected, function.name
 
 
@@ -178,7 +222,9 @@ def test_mail_and_secrets_only_where_function_access_says(template, functions, c
         assert ("Mail" in sids) == bool(access[function.name].get("mail")), function.name
         assert ("Secrets" in sids) == bool(access[function.name].get("secrets")), function.name
         if "Mail" in sids:
-            assert sids["Mail"]["Condition"] == {"StringEquals": {"ses:FromAddress": config.environment["PLEDGE_MAIL_FROM"]}}
+            assert sids["Mail"]["Condition"] == {
+                "StringEquals": {"ses:FromAddress": config.environment["PLEDGE_MAIL_FROM"]}
+            }
         if "Secrets" in sids:
             prefix = ":parameter" + config.environment["PLEDGE_SECRETS_PREFIX"] + "/"
             names = [r["Fn::Sub"].split(prefix, 1)[1] for r in sids["Secrets"]["Resource"]]
@@ -193,6 +239,7 @@ def test_only_the_api_can_read_the_session_pepper(template, functions):
 
 
 # --- functions, schedules, logs -------------------------------------------------------
+
 
 def test_functions_run_python_312_with_fixed_names_and_stage_settings(template, functions, config):
     for function in functions:
@@ -217,7 +264,8 @@ def test_schedule_check_finds_a_wrong_rate(template, functions):
     events = bad["Resources"][scheduled[0].resource]["Properties"]["Events"]
     next(iter(events.values()))["Properties"]["Schedule"] = "rate(7 days)"
     assert schedule_violations(bad, functions) == [
-        f"{scheduled[0].name}: schedules ['rate(7 days)'], app says {scheduled[0].schedule}"]
+        f"{scheduled[0].name}: schedules ['rate(7 days)'], app says {scheduled[0].schedule}"
+    ]
 
 
 def test_every_function_logs_to_an_encrypted_group_with_bounded_retention(template, functions, config):
@@ -231,6 +279,7 @@ def test_every_function_logs_to_an_encrypted_group_with_bounded_retention(templa
 
 
 # --- alarms ---------------------------------------------------------------------------
+
 
 def alarm(template, name) -> dict:
     return template["Resources"][name]["Properties"]
@@ -258,20 +307,30 @@ def test_the_notice_deadline_alarm_watches_the_metric_the_code_emits(template):
     props = alarm(template, "PolicyNoticeDeadlineAlarm")
     assert (props["Namespace"], props["MetricName"]) == ("Pledge", NOTICE_DEADLINE_METRIC)
     assert dimensions(props) == {"service": "pledge"}
-    emitted = {m for path in (REPO_ROOT / "chalicelib").rglob("*.py")
-               for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())}
+    emitted = {
+        m
+        for path in (REPO_ROOT / "chalicelib").rglob("*.py")
+        for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())
+    }
     assert NOTICE_DEADLINE_METRIC in emitted
 
 
 def test_api_stage_is_throttled(template):
     settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
-    assert settings == [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
-                         "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
-                         "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"}}]
+    assert settings == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "MetricsEnabled": True,
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+        }
+    ]
     assert template["Parameters"]["ApiThrottleRateLimit"]["Default"] > 0
 
 
 # --- mail feedback, key, stage ----------------------------------------------------------
+
 
 def test_bounces_and_complaints_of_the_stage_reach_the_suppression_recorder(template, functions, config):
     configuration_set = config.environment["PLEDGE_SES_CONFIGURATION_SET"]
@@ -302,10 +361,12 @@ def test_stage_parameter_accepts_only_the_packaged_stage(template):
     assert template["Parameters"]["Stage"]["Default"] == STAGE
 
 
-
 def test_errors_api_gateway_answers_itself_have_the_contract_shape(template):
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in template["Resources"].values()
-                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
     assert {"THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"} <= set(responses)
     assert responses["THROTTLED"]["StatusCode"] == "429"
     assert '"code": "rate_limited"' in responses["THROTTLED"]["ResponseTemplates"]["application/json"]
@@ -315,8 +376,10 @@ def test_errors_api_gateway_answers_itself_have_the_contract_shape(template):
 def test_one_address_is_rate_limited_by_waf_on_the_api_stage(template):
     resources = template["Resources"]
     rule = next(r for r in resources["ApiWebAcl"]["Properties"]["Rules"] if r["Name"] == "per-address-limit")
-    assert rule["Statement"]["RateBasedStatement"] == {"Limit": {"Ref": "PerAddressRequestLimit"},
-                                                       "AggregateKeyType": "IP"}
+    assert rule["Statement"]["RateBasedStatement"] == {
+        "Limit": {"Ref": "PerAddressRequestLimit"},
+        "AggregateKeyType": "IP",
+    }
     assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     # at least 200 a minute from one address, as the contract promises for the local stage
     assert template["Parameters"]["PerAddressRequestLimit"]["Default"] >= 200 * 5
@@ -327,19 +390,36 @@ def test_one_address_is_rate_limited_by_waf_on_the_api_stage(template):
 
 # --- ops dashboard ----------------------------------------------------------------------
 
+
 def test_the_dashboard_shows_page_views_visitors_api_errors_and_abuse_cases(template):
     import json
 
     body = json.loads(template["Resources"]["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
     rest_api = template["Resources"]["RestAPI"]["Properties"]
-    shown = {(m[0], m[1]): dict(zip(m[2:-1:2], m[3:-1:2])) for w in body["widgets"] if w["type"] == "metric"
-             for m in w["properties"]["metrics"] if m[0] in ("Pledge", "AWS/ApiGateway")}
-    assert {("Pledge", "stats_pageview"), ("Pledge", "stats_visitor"), ("Pledge", "abuse_case_opened"),
-            ("AWS/ApiGateway", "4XXError"), ("AWS/ApiGateway", "5XXError")} <= set(shown)
+    shown = {
+        (m[0], m[1]): dict(zip(m[2:-1:2], m[3:-1:2], strict=True))
+        for w in body["widgets"]
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] in ("Pledge", "AWS/ApiGateway")
+    }
+    assert {
+        ("Pledge", "stats_pageview"),
+        ("Pledge", "stats_visitor"),
+        ("Pledge", "abuse_case_opened"),
+        ("AWS/ApiGateway", "4XXError"),
+        ("AWS/ApiGateway", "5XXError"),
+    } <= set(shown)
     for (namespace, _), dims in shown.items():
-        expected = {"service": "pledge"} if namespace == "Pledge" else {"ApiName": rest_api["Name"],
-                                                                        "Stage": rest_api["StageName"]}
+        expected = (
+            {"service": "pledge"}
+            if namespace == "Pledge"
+            else {"ApiName": rest_api["Name"], "Stage": rest_api["StageName"]}
+        )
         assert dims == expected
-    emitted = {m for path in (REPO_ROOT / "chalicelib").rglob("*.py")
-               for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())}
+    emitted = {
+        m
+        for path in (REPO_ROOT / "chalicelib").rglob("*.py")
+        for m in re.findall(r"""count\(\s*["']([A-Za-z_]+)["']""", path.read_text())
+    }
     assert {name for namespace, name in shown if namespace == "Pledge"} <= emitted

@@ -40,9 +40,22 @@ def checkov_failures(template_path) -> set[str]:
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} missing: run `make tools` (make test does)")
     result = subprocess.run(
-        [str(CHECKOV), "-f", str(template_path), "--framework", "cloudformation", "--skip-download", "--quiet",
-         "--compact", "-o", "json"],
-        capture_output=True, text=True, check=False, cwd=REPO_ROOT,
+        [
+            str(CHECKOV),
+            "-f",
+            str(template_path),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
     )
     report = json.loads(result.stdout)
     assert report["summary"]["parsing_errors"] == 0

@@ -8,8 +8,11 @@ app = Chalice(app_name="fake")
 @app.lambda_function(name="ops_echo")
 def ops_echo(event, context):
     print("noise the app prints must not reach invoke's stdout")
-    return {"echo": event, "function_name": context.function_name,
-            "remaining_ms": context.get_remaining_time_in_millis()}
+    return {
+        "echo": event,
+        "function_name": context.function_name,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+    }
 
 
 @app.lambda_function(name="ops_refuse")

@@ -115,7 +115,7 @@ def test_card_testing_by_one_customer_across_addresses_opens_a_case_for_the_addr
     customer = signup(client).customer_number
     addresses = [f"192.0.2.{n}" for n in range(1, 6)]
     for address in addresses:
-        in_api(lambda: abuse.record_rejected_card(address, customer))
+        in_api(lambda address=address: abuse.record_rejected_card(address, customer))
 
     [case] = [c for c in cases(client) if c["rule"] == "card_testing"]
     assert (case["ip"], case["customer_numbers"]) == (addresses[-1], [customer])
@@ -144,7 +144,9 @@ def test_closing_refuses_an_unknown_or_closed_case(client):
     assert close(client, case["case_id"])["error"]["code"] == "conflict"
     assert close(client, "AC0000")["error"]["code"] == "not_found"
     assert close(client, "bad id!")["error"]["code"] == "validation_error"
-    assert client.lambda_.invoke("ops_abuse_cases", {"status": "pending"}).payload["error"]["code"] == "validation_error"
+    assert (
+        client.lambda_.invoke("ops_abuse_cases", {"status": "pending"}).payload["error"]["code"] == "validation_error"
+    )
 
 
 def test_cases_appear_in_the_ops_customer_record_but_not_in_the_customers_export(client):

@@ -47,8 +47,9 @@ def test_concurrent_signups_with_one_email_create_one_account(clean_stack):
 
     def attempt(i):
         try:
-            return accounts.signup({"name": f"N{i}", "email": email.upper() if i % 2 else email,
-                                    "password": PASSWORD}, None).customer_number
+            return accounts.signup(
+                {"name": f"N{i}", "email": email.upper() if i % 2 else email, "password": PASSWORD}, None
+            ).customer_number
         except Conflict:
             return None
 
@@ -101,8 +102,12 @@ def test_login_is_throttled_after_ten_failures_even_for_the_right_password(clien
 
 def test_account_needs_a_session_and_shows_the_profile(client):
     assert call(client, "GET", "/account").status_code == 401
-    account = signup(client, name="Jane Doe", phone="+31201234567",
-                     address={"line1": "Main 1", "city": "Amsterdam", "postal_code": "1011 AB", "country": "NL"})
+    account = signup(
+        client,
+        name="Jane Doe",
+        phone="+31201234567",
+        address={"line1": "Main 1", "city": "Amsterdam", "postal_code": "1011 AB", "country": "NL"},
+    )
     profile = call(client, "GET", "/account", account=account).json
     assert profile["customer_number"] == account.customer_number
     assert profile["email"] == account.email and profile["phone"] == "+31201234567"
@@ -116,8 +121,9 @@ def test_state_changes_need_the_csrf_token_after_the_session(client):
     assert call(client, "PATCH", "/account", {"name": "X"}).status_code == 401
     refused = call(client, "PATCH", "/account", {"name": "X"}, account=account, csrf=False)
     assert refused.status_code == 403 and refused.json["error"]["code"] == "csrf_failed"
-    forged = call(client, "PATCH", "/account", {"name": "X"}, account=account, csrf=False,
-                  headers={"X-CSRF-Token": "0" * 64})
+    forged = call(
+        client, "PATCH", "/account", {"name": "X"}, account=account, csrf=False, headers={"X-CSRF-Token": "0" * 64}
+    )
     assert forged.status_code == 403
     assert call(client, "GET", "/account", account=account).json["name"] == "Jane Doe"
 
@@ -173,9 +179,13 @@ def test_session_expiry_slides_forward(client, clean_stack):
     table = f"{clean_stack.table_prefix}sessions"
     [session] = scan(clean_stack, "sessions")
     clean_stack.dynamodb().update_item(
-        TableName=table, Key={"token_hash": session["token_hash"]},
+        TableName=table,
+        Key={"token_hash": session["token_hash"]},
         UpdateExpression="SET refreshed_at = :old, expires_at = :soon",
-        ExpressionAttributeValues={":old": {"S": "2020-01-01T00:00:00.000Z"}, ":soon": {"S": "2099-01-01T00:00:00.000Z"}},
+        ExpressionAttributeValues={
+            ":old": {"S": "2020-01-01T00:00:00.000Z"},
+            ":soon": {"S": "2099-01-01T00:00:00.000Z"},
+        },
     )
     response = call(client, "GET", "/account", account=account)
     assert response.status_code == 200
@@ -188,8 +198,10 @@ def test_expired_session_is_refused(client, clean_stack):
     account = signup(client)
     [session] = scan(clean_stack, "sessions")
     clean_stack.dynamodb().update_item(
-        TableName=f"{clean_stack.table_prefix}sessions", Key={"token_hash": session["token_hash"]},
-        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00.000Z"}},
+        TableName=f"{clean_stack.table_prefix}sessions",
+        Key={"token_hash": session["token_hash"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"S": "2020-01-01T00:00:00.000Z"}},
     )
     assert call(client, "GET", "/account", account=account).status_code == 401
 

@@ -21,8 +21,9 @@ def client(clean_stack):
 
 def put_item(client, sku: str, cookie: str | None = None, headers: dict | None = None, **body):
     body = {"billing_cycle": "monthly", "quantity": 1, **body}
-    return call(client, "PUT", f"/cart/items/{sku}", body, headers={**({"Cookie": cookie} if cookie else {}),
-                                                                    **(headers or {})})
+    return call(
+        client, "PUT", f"/cart/items/{sku}", body, headers={**({"Cookie": cookie} if cookie else {}), **(headers or {})}
+    )
 
 
 def cookie_attributes(response) -> tuple[str, dict]:
@@ -66,9 +67,13 @@ def test_the_first_write_sets_an_opaque_http_only_lax_cookie(client):
     assert "httponly" in flags and flags["samesite"] == "Lax" and flags["path"] == "/"
     assert int(flags["max-age"]) >= 7 * 24 * 3600
     assert "secure" not in flags  # the local stage is plain http
-    assert response.json == {"items": [{"sku": "vps-small", "billing_cycle": "monthly", "quantity": 2,
-                                        "unit_amount": "5.00", "amount": "10.00"}],
-                             "total": "10.00", "currency": "EUR"}
+    assert response.json == {
+        "items": [
+            {"sku": "vps-small", "billing_cycle": "monthly", "quantity": 2, "unit_amount": "5.00", "amount": "10.00"}
+        ],
+        "total": "10.00",
+        "currency": "EUR",
+    }
     again = call(client, "GET", "/cart", headers={"Cookie": name_value})
     assert again.json == response.json
 
@@ -89,7 +94,9 @@ def test_put_sets_the_quantity_and_delete_removes(client):
     put_item(client, "backup-daily", cookie=cookie, quantity=1)
     response = put_item(client, "vps-small", cookie=cookie, billing_cycle="annual", quantity=1)
     assert [(i["sku"], i["billing_cycle"], i["quantity"]) for i in response.json["items"]] == [
-        ("vps-small", "annual", 1), ("backup-daily", "monthly", 1)]
+        ("vps-small", "annual", 1),
+        ("backup-daily", "monthly", 1),
+    ]
     assert response.json["total"] == "56.50"
     removed = call(client, "DELETE", "/cart/items/vps-small", headers={"Cookie": cookie})
     assert removed.status_code == 200 and [i["sku"] for i in removed.json["items"]] == ["backup-daily"]
@@ -97,18 +104,21 @@ def test_put_sets_the_quantity_and_delete_removes(client):
     assert call(client, "DELETE", "/cart/items/no-such-thing", headers={"Cookie": cookie}).status_code == 404
 
 
-@pytest.mark.parametrize("body, path", [
-    ({"billing_cycle": "monthly", "quantity": 1, "unit_amount": "0.01"}, "unit_amount"),
-    ({"billing_cycle": "monthly", "quantity": 1, "price": 0}, "price"),
-    ({"billing_cycle": "monthly", "quantity": 1, "amount": "0.00", "total": "0.00"}, "amount"),
-    ({"billing_cycle": "monthly", "quantity": 0}, "quantity"),
-    ({"billing_cycle": "monthly", "quantity": 11}, "quantity"),
-    ({"billing_cycle": "monthly", "quantity": 1.5}, "quantity"),
-    ({"billing_cycle": "monthly", "quantity": 2.0}, "quantity"),
-    ({"billing_cycle": "monthly", "quantity": "2"}, "quantity"),
-    ({"billing_cycle": "weekly", "quantity": 1}, "billing_cycle"),
-    ({"quantity": 1}, "billing_cycle"),
-])
+@pytest.mark.parametrize(
+    "body, path",
+    [
+        ({"billing_cycle": "monthly", "quantity": 1, "unit_amount": "0.01"}, "unit_amount"),
+        ({"billing_cycle": "monthly", "quantity": 1, "price": 0}, "price"),
+        ({"billing_cycle": "monthly", "quantity": 1, "amount": "0.00", "total": "0.00"}, "amount"),
+        ({"billing_cycle": "monthly", "quantity": 0}, "quantity"),
+        ({"billing_cycle": "monthly", "quantity": 11}, "quantity"),
+        ({"billing_cycle": "monthly", "quantity": 1.5}, "quantity"),
+        ({"billing_cycle": "monthly", "quantity": 2.0}, "quantity"),
+        ({"billing_cycle": "monthly", "quantity": "2"}, "quantity"),
+        ({"billing_cycle": "weekly", "quantity": 1}, "billing_cycle"),
+        ({"quantity": 1}, "billing_cycle"),
+    ],
+)
 def test_price_tampering_and_bad_bodies_are_refused(client, body, path):
     response = call(client, "PUT", "/cart/items/vps-small", body)
     assert response.status_code == 400, response.body
@@ -119,9 +129,16 @@ def test_price_tampering_and_bad_bodies_are_refused(client, body, path):
 
 def test_prices_come_from_the_catalog_whatever_the_client_says(client):
     cookie = cookie_attributes(put_item(client, "vps-medium", quantity=2))[0]
-    assert call(client, "PUT", "/cart/items/vps-medium", {"billing_cycle": "monthly", "quantity": 2,
-                                                           "unit_amount": "0.01"},
-                headers={"Cookie": cookie}).status_code == 400
+    assert (
+        call(
+            client,
+            "PUT",
+            "/cart/items/vps-medium",
+            {"billing_cycle": "monthly", "quantity": 2, "unit_amount": "0.01"},
+            headers={"Cookie": cookie},
+        ).status_code
+        == 400
+    )
     cart = call(client, "GET", "/cart", headers={"Cookie": cookie}).json
     assert cart["items"][0]["unit_amount"] == "12.00" and cart["total"] == "24.00"
 
@@ -165,8 +182,13 @@ def test_an_unknown_or_forged_cookie_is_an_empty_cart_and_is_never_adopted(clien
 
 
 def test_cart_bodies_must_be_json(client):
-    response = call(client, "PUT", "/cart/items/vps-small", raw="billing_cycle=monthly&quantity=1",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = call(
+        client,
+        "PUT",
+        "/cart/items/vps-small",
+        raw="billing_cycle=monthly&quantity=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
 
 
@@ -174,8 +196,11 @@ def test_an_expired_cart_is_empty_even_before_its_ttl_deletes_it(client, clean_s
     cookie = cookie_attributes(put_item(client, "vps-small"))[0]
     token = cookie.split("=", 1)[1]
     clean_stack.dynamodb().update_item(
-        TableName=f"{clean_stack.table_prefix}carts", Key={"cart_key": {"S": carts.cart_key(token)}},
-        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"S": "2000-01-01T00:00:00.000Z"}})
+        TableName=f"{clean_stack.table_prefix}carts",
+        Key={"cart_key": {"S": carts.cart_key(token)}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"S": "2000-01-01T00:00:00.000Z"}},
+    )
     assert call(client, "GET", "/cart", headers={"Cookie": cookie}).json["items"] == []
 
 
@@ -185,8 +210,11 @@ def test_looking_at_a_cart_slides_its_expiry_at_most_once_a_day(client, clean_st
     table, soon = f"{clean_stack.table_prefix}carts", int(time.time()) + 3600
     assert "Set-Cookie" not in call(client, "GET", "/cart", headers={"Cookie": cookie}).headers  # touched today
     clean_stack.dynamodb().update_item(
-        TableName=table, Key=key, UpdateExpression="SET updated_at = :then, expires_ttl = :soon",
-        ExpressionAttributeValues={":then": {"S": "2000-01-01T00:00:00.000Z"}, ":soon": {"N": str(soon)}})
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET updated_at = :then, expires_ttl = :soon",
+        ExpressionAttributeValues={":then": {"S": "2000-01-01T00:00:00.000Z"}, ":soon": {"N": str(soon)}},
+    )
     response = call(client, "GET", "/cart", headers={"Cookie": cookie})
     assert response.json["items"] and cookie_attributes(response)[0] == cookie  # the same id, its Max-Age renewed
     item = clean_stack.dynamodb().get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]

@@ -21,8 +21,11 @@ from tests.stack import outbox
 
 def _table_resources():
     resources = json.loads(TABLES_FILE.read_text())["Resources"]
-    return {r["Properties"]["TableName"]["Fn::Sub"].replace("pledge-${Stage}-", ""): r["Properties"]
-            for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"}
+    return {
+        r["Properties"]["TableName"]["Fn::Sub"].replace("pledge-${Stage}-", ""): r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
 
 
 def _key_schema(schema):
@@ -39,13 +42,18 @@ def test_tables_match_infra(clean_stack):
         name = f"pledge-test-{suffix}"
         table = client.describe_table(TableName=name)["Table"]
         assert _key_schema(table["KeySchema"]) == _key_schema(props["KeySchema"]), name
-        assert sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]) == \
-            sorted((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]), name
+        assert sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]) == sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]
+        ), name
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST", name
-        got_gsis = {g["IndexName"]: (_key_schema(g["KeySchema"]), g["Projection"]["ProjectionType"])
-                    for g in table.get("GlobalSecondaryIndexes", [])}
-        want_gsis = {g["IndexName"]: (_key_schema(g["KeySchema"]), g["Projection"]["ProjectionType"])
-                     for g in props.get("GlobalSecondaryIndexes", [])}
+        got_gsis = {
+            g["IndexName"]: (_key_schema(g["KeySchema"]), g["Projection"]["ProjectionType"])
+            for g in table.get("GlobalSecondaryIndexes", [])
+        }
+        want_gsis = {
+            g["IndexName"]: (_key_schema(g["KeySchema"]), g["Projection"]["ProjectionType"])
+            for g in props.get("GlobalSecondaryIndexes", [])
+        }
         assert got_gsis == want_gsis, name
         ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         if props.get("TimeToLiveSpecification", {}).get("Enabled"):
@@ -62,14 +70,23 @@ def test_create_tables_is_idempotent_and_generic(clean_stack, tmp_path):
     extra = json.loads(TABLES_FILE.read_text())
     extra["Resources"] = {
         "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
-        "Things": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": {"Fn::Sub": "pledge-${Stage}-things"}, "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                     {"AttributeName": "sk", "AttributeType": "N"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
-            "Tags": [{"Key": "a", "Value": "b"}], "DeletionProtectionEnabled": True,
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "Key"}}}}}
+        "Things": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": {"Fn::Sub": "pledge-${Stage}-things"},
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "N"},
+                ],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+                "Tags": [{"Key": "a", "Value": "b"}],
+                "DeletionProtectionEnabled": True,
+                "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "Key"}},
+            },
+        },
+    }
     path = tmp_path / "tables.json"
     path.write_text(json.dumps(extra))
     client = clean_stack.dynamodb()
@@ -77,7 +94,10 @@ def test_create_tables_is_idempotent_and_generic(clean_stack, tmp_path):
     assert [d["TableName"] for d in table_definitions(prefix, path)] == ["pledge-generic-things"]
     assert create_tables(client, prefix, path) == ["pledge-generic-things"]
     assert create_tables(client, prefix, path) == []
-    assert client.describe_time_to_live(TableName="pledge-generic-things")["TimeToLiveDescription"]["AttributeName"] == "ttl"
+    assert (
+        client.describe_time_to_live(TableName="pledge-generic-things")["TimeToLiveDescription"]["AttributeName"]
+        == "ttl"
+    )
     client.put_item(TableName="pledge-generic-things", Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
     assert truncate_tables(client, prefix, path) == 1
     client.delete_table(TableName="pledge-generic-things")
@@ -92,7 +112,9 @@ def test_truncate_empties_every_table(clean_stack):
             item = {}
             for key in definition["KeySchema"]:
                 kind = attrs[key["AttributeName"]]
-                item[key["AttributeName"]] = {kind: str(i) if kind == "N" else f"v{i}"} if kind != "B" else {"B": b"%d" % i}
+                item[key["AttributeName"]] = (
+                    {kind: str(i) if kind == "N" else f"v{i}"} if kind != "B" else {"B": b"%d" % i}
+                )
             client.put_item(TableName=definition["TableName"], Item=item)
             written += 1
     assert truncate_tables(client, "pledge-test-") == written
@@ -109,16 +131,23 @@ def _send(stack, to, subject, extra_headers=None):
         msg[name] = value
     msg.set_content("Plain text, café\n")
     msg.add_alternative("<p>HTML, café</p>\n", subtype="html")
-    return stack.client("sesv2").send_email(
-        Destination={"ToAddresses": to}, Content={"Raw": {"Data": msg.as_bytes()}})["MessageId"]
+    return stack.client("sesv2").send_email(Destination={"ToAddresses": to}, Content={"Raw": {"Data": msg.as_bytes()}})[
+        "MessageId"
+    ]
 
 
 def test_outbox_parses_raw_mime_and_keeps_custom_headers(clean_stack):
     assert outbox() == []
     _send(clean_stack, ["first@example.com"], "First")
-    _send(clean_stack, ["ann@example.com", "bob@example.com"], "Änderung der Datenschutzerklärung",
-          {"List-Unsubscribe": "<http://127.0.0.1:8000/unsubscribe?token=abc.def>",
-           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    _send(
+        clean_stack,
+        ["ann@example.com", "bob@example.com"],
+        "Änderung der Datenschutzerklärung",
+        {
+            "List-Unsubscribe": "<http://127.0.0.1:8000/unsubscribe?token=abc.def>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
     messages = outbox()
     assert [m["subject"] for m in messages] == ["First", "Änderung der Datenschutzerklärung"]
     second = messages[1]
@@ -130,8 +159,14 @@ def test_outbox_parses_raw_mime_and_keeps_custom_headers(clean_stack):
     assert second["html"].strip() == "<p>HTML, café</p>"
     # the CLI prints the same list
     env = dict(os.environ, PLEDGE_AWS_PORT=str(clean_stack.ports.aws))
-    cli = subprocess.run([sys.executable, "-m", "devstack", "outbox", "--json"], cwd=REPO_ROOT,
-                         env=env, capture_output=True, text=True, check=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "devstack", "outbox", "--json"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(cli.stdout) == messages
 
 
@@ -144,8 +179,9 @@ def test_clean_stack_cleared_the_outbox(clean_stack):
 def test_kms_ciphertext_survives_an_aws_stand_in_restart(clean_stack):
     kms = clean_stack.client("kms")
     context = {"customer_number": "C1"}
-    blob = kms.encrypt(KeyId=clean_stack.kms_key_id, Plaintext=b"4111111111111111",
-                       EncryptionContext=context)["CiphertextBlob"]
+    blob = kms.encrypt(KeyId=clean_stack.kms_key_id, Plaintext=b"4111111111111111", EncryptionContext=context)[
+        "CiphertextBlob"
+    ]
     data_key = kms.generate_data_key(KeyId=clean_stack.kms_key_id, KeySpec="AES_256")
     clean_stack.restart_aws()
     kms = clean_stack.client("kms")
@@ -155,9 +191,17 @@ def test_kms_ciphertext_survives_an_aws_stand_in_restart(clean_stack):
         kms.decrypt(CiphertextBlob=blob, EncryptionContext={"customer_number": "C2"})
 
 
-@pytest.mark.parametrize("expression,seconds", [
-    ("rate(5 minutes)", 300), ("rate(1 minute)", 60), ("rate(1 hour)", 3600),
-    ("rate(2 hours)", 7200), ("rate(1 day)", 86400), ("rate(3 days)", 259200)])
+@pytest.mark.parametrize(
+    "expression,seconds",
+    [
+        ("rate(5 minutes)", 300),
+        ("rate(1 minute)", 60),
+        ("rate(1 hour)", 3600),
+        ("rate(2 hours)", 7200),
+        ("rate(1 day)", 86400),
+        ("rate(3 days)", 259200),
+    ],
+)
 def test_parse_rate(expression, seconds):
     assert parse_rate(expression) == seconds
 
@@ -174,8 +218,13 @@ def test_discovery_and_scheduler_run_functions_and_survive_errors():
 
     functions = discover(fake_app)
     assert {n: f.kind for n, f in functions.items()} == {
-        "ops_echo": "lambda", "ops_refuse": "lambda", "ops_boom": "lambda",
-        "tick": "schedule", "tock": "schedule", "noon": "schedule"}
+        "ops_echo": "lambda",
+        "ops_refuse": "lambda",
+        "ops_boom": "lambda",
+        "tick": "schedule",
+        "tock": "schedule",
+        "noon": "schedule",
+    }
     assert functions["tock"].schedule_expression == "rate(1 hour)"
     out = io.StringIO()
     calls = []
@@ -185,6 +234,7 @@ def test_discovery_and_scheduler_run_functions_and_survive_errors():
         if len(calls) == 1:
             raise RuntimeError("first run fails")
         from devstack.functions import call
+
         return call(fn, {})
 
     scheduler = Scheduler([f for f in functions.values() if f.kind == "schedule"], out=out, runner=runner)
@@ -197,16 +247,27 @@ def test_discovery_and_scheduler_run_functions_and_survive_errors():
     log = out.getvalue()
     assert "noon cron(0 12 * * ? *) not run locally" in log
     assert "failed: RuntimeError: first run fails" in log
-    assert 'tick -> {"detail_type": "Scheduled Event", "source": "aws.events"}' in log or \
-        'tock -> {"tock": true}' in log
+    assert (
+        'tick -> {"detail_type": "Scheduled Event", "source": "aws.events"}' in log or 'tock -> {"tock": true}' in log
+    )
     assert len(calls) == 2
 
 
 def _invoke(stack, *args):
-    env = dict(os.environ, PLEDGE_DEVSTACK_APP="tests.integration.fake_app",
-               PLEDGE_DYNAMODB_PORT=str(stack.ports.dynamodb), PLEDGE_AWS_PORT=str(stack.ports.aws))
-    proc = subprocess.run([sys.executable, "-m", "devstack", "invoke", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        PLEDGE_DEVSTACK_APP="tests.integration.fake_app",
+        PLEDGE_DYNAMODB_PORT=str(stack.ports.dynamodb),
+        PLEDGE_AWS_PORT=str(stack.ports.aws),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "devstack", "invoke", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
 
@@ -238,8 +299,14 @@ def test_invoke_says_when_the_stack_is_not_running(local_stack):
     from devstack.config import free_port
 
     env = dict(os.environ, PLEDGE_DEVSTACK_APP="tests.integration.fake_app", PLEDGE_DYNAMODB_PORT=str(free_port()))
-    proc = subprocess.run([sys.executable, "-m", "devstack", "invoke", "ops_echo", "{}"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "devstack", "invoke", "ops_echo", "{}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["error"]["code"] == "stack_not_running"
 

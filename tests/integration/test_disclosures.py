@@ -43,8 +43,13 @@ def grant(client, account, **fields):
 
 
 def disclose(client, account, **fields):
-    event = {"customer_number": account.customer_number, "recipient": REGISTRY, "purpose": "domain registration",
-             "categories": ["contact"], **fields}
+    event = {
+        "customer_number": account.customer_number,
+        "recipient": REGISTRY,
+        "purpose": "domain registration",
+        "categories": ["contact"],
+        **fields,
+    }
     return ops(client, "ops_disclose_customer_data", event)
 
 
@@ -96,22 +101,25 @@ def test_granting_needs_login_and_csrf(client):
     assert listed(client, account)["permissions"] == []
 
 
-@pytest.mark.parametrize("change, path", [
-    ({"categories": ["contact", "bank_account"]}, "categories.1"),
-    ({"categories": []}, "categories"),
-    ({"categories": ["contact", "contact"]}, "categories"),
-    ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
-    ({"expires_at": "2030-02-30T00:00:00Z"}, "expires_at"),
-    ({"expires_at": "tomorrow"}, "expires_at"),
-    ({"recipient": "Registry\n"}, "recipient"),
-    ({"recipient": "Reg\u0007istry"}, "recipient"),
-    ({"recipient": "\ud800"}, "recipient"),
-    ({"recipient": "x" * 201}, "recipient"),
-    ({"recipient": " "}, "recipient"),
-    ({"purpose": "WHOIS\r\nBcc: x"}, "purpose"),
-    ({"purpose": "x" * 501}, "purpose"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        ({"categories": ["contact", "bank_account"]}, "categories.1"),
+        ({"categories": []}, "categories"),
+        ({"categories": ["contact", "contact"]}, "categories"),
+        ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
+        ({"expires_at": "2030-02-30T00:00:00Z"}, "expires_at"),
+        ({"expires_at": "tomorrow"}, "expires_at"),
+        ({"recipient": "Registry\n"}, "recipient"),
+        ({"recipient": "Reg\u0007istry"}, "recipient"),
+        ({"recipient": "\ud800"}, "recipient"),
+        ({"recipient": "x" * 201}, "recipient"),
+        ({"recipient": " "}, "recipient"),
+        ({"purpose": "WHOIS\r\nBcc: x"}, "purpose"),
+        ({"purpose": "x" * 501}, "purpose"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_grants_are_validation_errors(client, change, path):
     account = customer(client)
     body = {"recipient": REGISTRY, "purpose": "WHOIS\n\tregistration", "categories": ["contact"], **change}
@@ -125,12 +133,19 @@ def test_disclosure_with_a_permission_ignores_the_recipients_letter_case(client)
     account = customer(client)
     permission = grant(client, account, categories=["contact", "address"])
     result = disclose(client, account, recipient=REGISTRY.upper(), categories=["address", "contact"])
-    assert result["data"] == {"contact": {"name": "Wim Whois", "email": account.email, "phone": PHONE},
-                              "address": ADDRESS}
+    assert result["data"] == {
+        "contact": {"name": "Wim Whois", "email": account.email, "phone": PHONE},
+        "address": ADDRESS,
+    }
     [made] = listed(client, account)["disclosures"]
-    assert made == {"disclosure_id": result["disclosure_id"], "recipient": REGISTRY.upper(),
-                    "purpose": "domain registration", "categories": ["contact", "address"],
-                    "disclosed_at": made["disclosed_at"], "basis": {"permission_id": permission["permission_id"]}}
+    assert made == {
+        "disclosure_id": result["disclosure_id"],
+        "recipient": REGISTRY.upper(),
+        "purpose": "domain registration",
+        "categories": ["contact", "address"],
+        "disclosed_at": made["disclosed_at"],
+        "basis": {"permission_id": permission["permission_id"]},
+    }
     stored = disclosure_service.store.disclosures_of(account.customer_number)[0]
     assert stored.actor == "ops" and stored.request_id
     export = call(client, "GET", "/account/export", account=account).json
@@ -155,13 +170,24 @@ def test_the_identity_document_is_disclosed_decrypted_only_with_a_basis(client):
 
 def test_orders_are_disclosed_as_the_customer_sees_them(client):
     account = customer(client)
-    card = {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": utc_now().year + 2, "cvc": "123",
-            "holder_name": "Wim Whois"}
+    card = {
+        "number": "4242 4242 4242 4242",
+        "exp_month": 12,
+        "exp_year": utc_now().year + 2,
+        "cvc": "123",
+        "holder_name": "Wim Whois",
+    }
     method = call(client, "POST", "/account/payment-methods", {"type": "card", "card": card}, account=account).json
     cart = call(client, "PUT", "/cart/items/vps-small", {"billing_cycle": "monthly", "quantity": 1})
     cookies = f"{account.cookie}; {cart.headers['Set-Cookie'].split(';', 1)[0]}"
-    placed = call(client, "POST", "/orders", {"payment_method_id": method["payment_method_id"]}, account=account,
-                  headers={"Cookie": cookies, "Idempotency-Key": "disclosure-test-1"})
+    placed = call(
+        client,
+        "POST",
+        "/orders",
+        {"payment_method_id": method["payment_method_id"]},
+        account=account,
+        headers={"Cookie": cookies, "Idempotency-Key": "disclosure-test-1"},
+    )
     assert placed.status_code == 201, placed.body
     grant(client, account, recipient="Accountant B.V.", categories=["orders"])
     result = disclose(client, account, recipient="accountant b.v.", categories=["orders"])
@@ -206,20 +232,24 @@ def test_an_expired_permission_allows_nothing(client, monkeypatch):
 def test_a_legal_basis_needs_no_permission_and_is_recorded(client):
     account = customer(client)
     basis = {"kind": "court_order", "reference": "Rechtbank Amsterdam C/13/123456"}
-    result = disclose(client, account, recipient="Rechtbank Amsterdam", categories=["contact", "orders"],
-                      legal_basis=basis)
+    result = disclose(
+        client, account, recipient="Rechtbank Amsterdam", categories=["contact", "orders"], legal_basis=basis
+    )
     assert result["data"]["contact"]["email"] == account.email and result["data"]["orders"] == []
     [made] = listed(client, account)["disclosures"]
     assert made["basis"] == {"legal_basis": "court_order", "reference": basis["reference"]}
     assert made["recipient"] == "Rechtbank Amsterdam" and made["categories"] == ["contact", "orders"]
 
 
-@pytest.mark.parametrize("legal_basis, path", [
-    ({"kind": "court_order"}, "legal_basis.reference"),
-    ({"kind": "curiosity", "reference": "x"}, "legal_basis.kind"),
-    ({"kind": "dispute", "reference": ""}, "legal_basis.reference"),
-    ({"reference": "x"}, "legal_basis.kind"),
-])
+@pytest.mark.parametrize(
+    "legal_basis, path",
+    [
+        ({"kind": "court_order"}, "legal_basis.reference"),
+        ({"kind": "curiosity", "reference": "x"}, "legal_basis.kind"),
+        ({"kind": "dispute", "reference": ""}, "legal_basis.reference"),
+        ({"reference": "x"}, "legal_basis.kind"),
+    ],
+)
 def test_a_malformed_legal_basis_is_a_validation_error(client, legal_basis, path):
     account = customer(client)
     result = disclose(client, account, legal_basis=legal_basis)
@@ -229,8 +259,11 @@ def test_a_malformed_legal_basis_is_a_validation_error(client, legal_basis, path
 
 
 def test_unknown_customer_and_bad_events(client):
-    missing = ops(client, "ops_disclose_customer_data", {"customer_number": "C1", "recipient": "X", "purpose": "y",
-                                                         "categories": ["contact"]})
+    missing = ops(
+        client,
+        "ops_disclose_customer_data",
+        {"customer_number": "C1", "recipient": "X", "purpose": "y", "categories": ["contact"]},
+    )
     assert missing["error"]["code"] == "not_found"
     for event in ({}, {"customer_number": "C1", "recipient": "X", "purpose": "y", "categories": ["everything"]}):
         assert ops(client, "ops_disclose_customer_data", event)["error"]["code"] == "validation_error"
@@ -257,7 +290,11 @@ def test_records_survive_deactivation_and_anonymization_keeps_the_facts(client, 
     assert kept["granted_at"] == permission["granted_at"] and kept["categories"] == ["contact"]
     assert [d["purpose"] for d in after["disclosures"]] == ["[erased]", "[erased]"]
     assert {d["recipient"] for d in after["disclosures"]} == {REGISTRY}
-    dump = str([clean_stack.dynamodb().scan(TableName=f"{clean_stack.table_prefix}{table}")["Items"]
-                for table in ("disclosure_permissions", "disclosures")])
+    dump = str(
+        [
+            clean_stack.dynamodb().scan(TableName=f"{clean_stack.table_prefix}{table}")["Items"]
+            for table in ("disclosure_permissions", "disclosures")
+        ]
+    )
     assert "wimwhois" not in dump and REGISTRY in dump
     reset_settings()

@@ -41,6 +41,7 @@ def profile(client, account) -> dict:
 
 # --- email verification ----------------------------------------------------------------
 
+
 def test_signup_sends_a_link_and_only_its_post_verifies(client, clean_stack):
     account = signup(client)
     assert profile(client, account)["email_verified"] is False
@@ -50,8 +51,11 @@ def test_signup_sends_a_link_and_only_its_post_verifies(client, clean_stack):
     page = call(client, "GET", f"/verify-email?token={token}")
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     body = page.body.decode()
-    assert 'method="post"' in body and f'value="{token}"' in body and "frame-ancestors 'none'" in (
-        page.headers["Content-Security-Policy"])
+    assert (
+        'method="post"' in body
+        and f'value="{token}"' in body
+        and "frame-ancestors 'none'" in (page.headers["Content-Security-Policy"])
+    )
     assert profile(client, account)["email_verified"] is False  # a GET changes nothing
 
     done = call(client, "POST", "/verify-email", {"token": token})
@@ -90,8 +94,9 @@ def test_a_token_is_spent_once_even_in_parallel(client):
     account = signup(client)
     token = verification_token(account.email)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(lambda _: call(client, "POST", "/verify-email", {"token": token}).status_code,
-                                range(6)))
+        answers = list(
+            pool.map(lambda _: call(client, "POST", "/verify-email", {"token": token}).status_code, range(6))
+        )
     assert answers.count(200) == 1 and answers.count(404) == 5
 
 
@@ -133,6 +138,7 @@ def test_a_new_link_can_be_asked_for_while_unverified(client):
 
 # --- password reset ----------------------------------------------------------------------
 
+
 def test_reset_answers_202_whether_or_not_the_address_is_known(client):
     account = signup(client)
     before = len(outbox())
@@ -158,16 +164,23 @@ def test_reset_sets_the_password_ends_every_session_and_spends_the_token(client,
     assert all(token not in str(item) for item in scan(clean_stack, "account_tokens"))
 
     page = call(client, "GET", f"/password-reset?token={token}")
-    assert page.status_code == 200 and 'name="password"' in page.body.decode() and 'id="password-reset"' in (
-        page.body.decode())
+    assert (
+        page.status_code == 200
+        and 'name="password"' in page.body.decode()
+        and 'id="password-reset"' in (page.body.decode())
+    )
     assert call(client, "GET", "/account", account=account).status_code == 200  # a GET changes nothing
 
     new_password = "a brand new passphrase"
     done = call(client, "POST", "/password-reset/confirm", {"token": token, "password": new_password})
     assert done.status_code == 200
     assert call(client, "GET", "/account", account=account).status_code == 401
-    assert call(client, "GET", "/account", headers={"Cookie": second_device.headers["Set-Cookie"].split(";")[0]}
-                ).status_code == 401
+    assert (
+        call(
+            client, "GET", "/account", headers={"Cookie": second_device.headers["Set-Cookie"].split(";")[0]}
+        ).status_code
+        == 401
+    )
     [customer] = scan(clean_stack, "customers")
     assert customer["password_hash"]["S"].startswith("$argon2id$")
     assert login(client, account.email, PASSWORD).status_code == 401
@@ -183,25 +196,35 @@ def test_reset_tokens_expire_after_an_hour_and_die_with_the_password(client, mon
     first = reset_token(account.email)
     call(client, "POST", "/password-reset", {"email": account.email})
     second = reset_token(account.email)
-    assert call(client, "POST", "/password-reset/confirm", {"token": second, "password": "first new password"}
-                ).status_code == 200
-    assert call(client, "POST", "/password-reset/confirm", {"token": first, "password": "second new password"}
-                ).status_code == 404  # the password it was for is gone
+    assert (
+        call(client, "POST", "/password-reset/confirm", {"token": second, "password": "first new password"}).status_code
+        == 200
+    )
+    assert (
+        call(client, "POST", "/password-reset/confirm", {"token": first, "password": "second new password"}).status_code
+        == 404
+    )  # the password it was for is gone
 
     call(client, "POST", "/password-reset", {"email": account.email})
     third = reset_token(account.email)
     later = account_tokens.time.time() + 3601
     monkeypatch.setattr(account_tokens.time, "time", lambda: later)
-    assert call(client, "POST", "/password-reset/confirm", {"token": third, "password": "third new password"}
-                ).status_code == 404
+    assert (
+        call(client, "POST", "/password-reset/confirm", {"token": third, "password": "third new password"}).status_code
+        == 404
+    )
     assert login(client, account.email, "first new password").status_code == 200
 
 
 def test_reset_confirm_validates_and_never_echoes_the_password(client):
     short = call(client, "POST", "/password-reset/confirm", {"token": "A" * 43, "password": "short"})
     assert short.status_code == 400 and "short" not in short.body.decode().replace('"short"', "")
-    assert call(client, "POST", "/password-reset/confirm", {"token": "A" * 43, "password": "long enough password"}
-                ).status_code == 404
+    assert (
+        call(
+            client, "POST", "/password-reset/confirm", {"token": "A" * 43, "password": "long enough password"}
+        ).status_code
+        == 404
+    )
 
 
 def test_the_reset_pages_post_forms(client):
@@ -209,8 +232,9 @@ def test_the_reset_pages_post_forms(client):
     asked = call(client, "POST", "/password-reset", headers=FORM, raw=f"email={account.email}")
     assert asked.status_code == 202 and "text/html" in asked.headers["Content-Type"]
     token = reset_token(account.email)
-    done = call(client, "POST", "/password-reset/confirm", headers=FORM,
-                raw=f"token={token}&password=a+form+posted+password")
+    done = call(
+        client, "POST", "/password-reset/confirm", headers=FORM, raw=f"token={token}&password=a+form+posted+password"
+    )
     assert done.status_code == 200 and "text/html" in done.headers["Content-Type"]
     assert login(client, account.email, "a form posted password").status_code == 200
     bad = call(client, "POST", "/password-reset/confirm", headers=FORM, raw=f"token={token}&password=x")

@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ from infra.console_events import examples_of
 from tests.helpers import PASSWORD
 
 HARMLESS_REFUSALS = {"not_found", "conflict", "forbidden", "notice_period_too_short"}
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -55,8 +55,11 @@ def prepare_legal_hold(example: str) -> dict:
     if example == "place-hold":
         return {"customer_number": customer()}
     number, holds = customer_with_holds(1 if example == "release-hold" else 2)
-    return {"customer_number": number, "hold_id": holds[0]} if example == "release-one-of-several" \
+    return (
+        {"customer_number": number, "hold_id": holds[0]}
+        if example == "release-one-of-several"
         else {"customer_number": number}
+    )
 
 
 def prepare_anonymize(example: str, monkeypatch) -> dict:
@@ -79,8 +82,12 @@ def prepare_ticket(example: str) -> dict:
 def prepare_inquiry(example: str) -> dict:
     from chalicelib.services import inquiries
 
-    inquiry = {"name": "Ann Example", "email": f"ann.{uuid.uuid4().hex[:8]}@example.com", "topic": "sales",
-               "message": "How much is a VPS?"}
+    inquiry = {
+        "name": "Ann Example",
+        "email": f"ann.{uuid.uuid4().hex[:8]}@example.com",
+        "topic": "sales",
+        "message": "How much is a VPS?",
+    }
     return {"inquiry_id": inquiries.receive_inquiry(inquiry, None)}
 
 
@@ -125,8 +132,11 @@ PREPARE = {
     "ops_publish_policy": lambda example, mp: prepare_publish(example),
     "ops_resolve_notice": lambda example, mp: prepare_unconfirmed_notice(example),
     # These need nothing: they run as written.
-    "ops_retention_review": None, "ops_send_marketing": None, "record_mail_suppressions": None,
-    "dispatch_policy_notices": None, "activate_policy_versions": None,
+    "ops_retention_review": None,
+    "ops_send_marketing": None,
+    "record_mail_suppressions": None,
+    "dispatch_policy_notices": None,
+    "activate_policy_versions": None,
 }
 
 
@@ -138,8 +148,14 @@ def examples():
 
 def invoke_example(function: str, example: str, overrides: dict) -> tuple[int, dict]:
     sets = [arg for field, value in overrides.items() for arg in ("--set", f"{field}={value}")]
-    proc = subprocess.run([sys.executable, "-m", "devstack", "invoke", function, "--example", example, *sets],
-                          cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "devstack", "invoke", function, "--example", example, *sets],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)
 

@@ -26,8 +26,7 @@ def count_items(stack, logical: str) -> int:
 
 
 def contact_body(**overrides) -> dict:
-    return {"name": "Piet", "email": unique_email("piet"), "topic": "sales", "message": "Do you sell VPS?",
-            **overrides}
+    return {"name": "Piet", "email": unique_email("piet"), "topic": "sales", "message": "Do you sell VPS?", **overrides}
 
 
 def test_health(client):
@@ -67,8 +66,10 @@ def test_contact_acknowledgement_quotes_none_of_the_senders_text(client):
 def test_one_address_gets_at_most_three_acknowledgements_a_day(client, clean_stack, monkeypatch):
     from chalicelib.services import mail_limits
 
-    answers = [call(client, "POST", "/contact", contact_body(email=email))
-               for email in ("Target@Example.com", "target@example.com", "TARGET@example.COM", "target@example.com")]
+    answers = [
+        call(client, "POST", "/contact", contact_body(email=email))
+        for email in ("Target@Example.com", "target@example.com", "TARGET@example.COM", "target@example.com")
+    ]
     assert [a.status_code for a in answers] == [201] * 4
     assert len(clean_stack.dynamodb().scan(TableName=f"{clean_stack.table_prefix}inquiries")["Items"]) == 4
     assert len(outbox()) == 3
@@ -168,7 +169,8 @@ def test_tickets_need_login_and_csrf(client):
 def test_ops_record_support_is_shown_on_the_ticket(client):
     account = signup(client)
     ticket_id = call(client, "POST", "/support/tickets", {"subject": "DNS", "message": "?"}, account=account).json[
-        "ticket_id"]
+        "ticket_id"
+    ]
     result = client.lambda_.invoke(
         "ops_record_support", {"ticket_id": ticket_id, "channel": "phone", "summary": "Explained DNS TTLs"}
     ).payload

@@ -39,9 +39,16 @@ def run(name: str) -> dict:
 
 def test_notice_dispatch_and_activation_stay_within_their_roles(client):
     customers = [signup(client), signup(client)]
-    published = client.lambda_.invoke("ops_publish_policy", {
-        "version": "2", "summary": "We add a data processor.", "body": "The new policy text.",
-        "effective_at": iso(utc_now() + timedelta(days=31)), "material": True}).payload
+    published = client.lambda_.invoke(
+        "ops_publish_policy",
+        {
+            "version": "2",
+            "summary": "We add a data processor.",
+            "body": "The new policy text.",
+            "effective_at": iso(utc_now() + timedelta(days=31)),
+            "material": True,
+        },
+    ).payload
     assert published["version"] == "2"
 
     dispatched = run("dispatch_policy_notices")

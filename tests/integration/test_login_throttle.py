@@ -47,8 +47,9 @@ def outcome(call_it) -> str:
 def test_parallel_guesses_get_no_more_than_ten_evaluated(client, evaluations):
     account = signup(client)
     with ThreadPoolExecutor(max_workers=24) as pool:
-        results = list(pool.map(lambda i: outcome(lambda: accounts.login(account.email, f"wrong guess {i}")),
-                                range(24)))
+        results = list(
+            pool.map(lambda i: outcome(lambda: accounts.login(account.email, f"wrong guess {i}")), range(24))
+        )
     assert results.count("wrong") == 10 and results.count("throttled") == 14
     assert len(evaluations) == 10
     assert outcome(lambda: accounts.login(account.email, PASSWORD)) == "throttled"  # even the right one
@@ -57,8 +58,9 @@ def test_parallel_guesses_get_no_more_than_ten_evaluated(client, evaluations):
 
 def test_parallel_guesses_at_an_unknown_email_are_throttled_too(clean_stack, evaluations):
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda i: outcome(lambda: accounts.login("nobody@example.com", f"guess {i}")),
-                                range(16)))
+        results = list(
+            pool.map(lambda i: outcome(lambda: accounts.login("nobody@example.com", f"guess {i}")), range(16))
+        )
     assert results.count("wrong") == 10 and results.count("throttled") == 6
 
 
@@ -76,8 +78,14 @@ def test_a_successful_login_gives_its_slot_back(client):
 def test_the_deactivation_password_check_shares_the_throttle(client, evaluations, monkeypatch):
     account = signup(client)
     with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda i: outcome(lambda: retention.deactivate_by_customer(
-            account.customer_number, f"wrong guess {i}", None, None)), range(16)))
+        results = list(
+            pool.map(
+                lambda i: outcome(
+                    lambda: retention.deactivate_by_customer(account.customer_number, f"wrong guess {i}", None, None)
+                ),
+                range(16),
+            )
+        )
     assert results.count("wrong") == 10 and results.count("throttled") == 6
     assert len(evaluations) == 10
     refused = call(client, "POST", "/account/deactivate", {"password": PASSWORD}, account=account)

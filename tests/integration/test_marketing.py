@@ -60,8 +60,13 @@ def unsubscribe_path(message: dict) -> str:
 
 
 def post_one_click(client, path: str):
-    return call(client, "POST", path, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                raw="List-Unsubscribe=One-Click")
+    return call(
+        client,
+        "POST",
+        path,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        raw="List-Unsubscribe=One-Click",
+    )
 
 
 def test_campaign_reaches_only_active_subscribers_with_one_click_headers(client):
@@ -82,8 +87,11 @@ def test_campaign_reaches_only_active_subscribers_with_one_click_headers(client)
     assert preferences_url in message["text"] and f'href="{preferences_url}"' in message["html"]
     assert "<p>All plans.</p>" in message["html"]
     [logged] = marketing_sent_to(subscribed)
-    assert (logged["kind"], logged["topic"], logged["campaign_id"]) == ("marketing", "special_offers",
-                                                                       result["campaign_id"])
+    assert (logged["kind"], logged["topic"], logged["campaign_id"]) == (
+        "marketing",
+        "special_offers",
+        result["campaign_id"],
+    )
     assert logged["message_id"] == message["message_id"]
     assert marketing_sent_to(opted_out) == marketing_sent_to(deactivated) == []
     record = client.lambda_.invoke("ops_customer_record", {"customer_number": subscribed}).payload
@@ -142,9 +150,14 @@ def test_unsubscribe_accepts_an_empty_or_multipart_post_and_answers_html_to_brow
     assert client.http.post(path, headers={}, body=b"").status_code == 200  # no body, no content type
     assert preferences.get_topics(customer_number)["website"] is False
     path = f"/unsubscribe?token={make_token(customer_number, 'products')}"
-    multipart = ("--b\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n")
-    done = call(client, "POST", path, raw=multipart,
-                headers={"Content-Type": "multipart/form-data; boundary=b", "Accept": "text/html"})
+    multipart = '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n'
+    done = call(
+        client,
+        "POST",
+        path,
+        raw=multipart,
+        headers={"Content-Type": "multipart/form-data; boundary=b", "Accept": "text/html"},
+    )
     assert done.status_code == 200 and done.headers["Content-Type"].startswith("text/html")
     assert preferences.get_topics(customer_number)["products"] is False
 
@@ -153,7 +166,11 @@ def forgeries(token: str) -> list[str]:
     key_id, customer_number, topic, signature = token.split(".")
     flipped = signature[:-1] + ("B" if signature[-1] == "A" else "A")
     return [
-        "", "garbage", token[:-1], token + "A", token.replace(".", "", 1),
+        "",
+        "garbage",
+        token[:-1],
+        token + "A",
+        token.replace(".", "", 1),
         f"{key_id}.{customer_number}1.{topic}.{signature}",  # another customer
         f"{key_id}.{customer_number}.products.{signature}",  # another topic
         f"{key_id}.{customer_number}.{topic}.{flipped}",  # tampered or re-encoded signature
@@ -167,8 +184,11 @@ def test_forged_tokens_change_nothing(client):
     before = preferences.consent_history(customer_number)
     for forged in forgeries(make_token(customer_number, "special_offers")):
         for method in ("GET", "POST"):
-            response = post_one_click(client, f"/unsubscribe?token={forged}") if method == "POST" else \
-                call(client, "GET", f"/unsubscribe?token={forged}")
+            response = (
+                post_one_click(client, f"/unsubscribe?token={forged}")
+                if method == "POST"
+                else call(client, "GET", f"/unsubscribe?token={forged}")
+            )
             assert response.status_code in (400, 404), (forged, method)
             assert response.json["error"]["code"] in ("validation_error", "not_found")
             assert forged[:20] not in response.body.decode() or not forged  # the token is not echoed
@@ -192,13 +212,21 @@ def test_a_bad_customer_record_is_recorded_and_the_campaign_goes_on(client, clea
     from chalicelib.store.campaigns import Delivery
 
     good = [customer(), customer()]
-    for number, email in (("C100000000001", {"S": "broken@example.com\r\nBcc: victim@example.com"}),
-                          ("C100000000002", None)):
-        item = {"customer_number": {"S": number}, "name": {"S": "Bad Record"}, "password_hash": {"S": "!"},
-                "status": {"S": "active"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"},
-                "updated_at": {"S": "2026-01-01T00:00:00.000Z"}, "version": {"N": "1"},
-                "email_verified_at": {"S": "2026-01-01T00:00:00.000Z"},
-                "marketing": {"M": {"special_offers": {"BOOL": True}}}}
+    for number, email in (
+        ("C100000000001", {"S": "broken@example.com\r\nBcc: victim@example.com"}),
+        ("C100000000002", None),
+    ):
+        item = {
+            "customer_number": {"S": number},
+            "name": {"S": "Bad Record"},
+            "password_hash": {"S": "!"},
+            "status": {"S": "active"},
+            "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "version": {"N": "1"},
+            "email_verified_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "marketing": {"M": {"special_offers": {"BOOL": True}}},
+        }
         if email:
             item["email"] = email
         clean_stack.dynamodb().put_item(TableName=f"{clean_stack.table_prefix}customers", Item=item)

@@ -13,10 +13,17 @@ from app import app
 from tests.helpers import call, signup
 
 ROUTES = [
-    ("POST", "/contact"), ("POST", "/signup"), ("POST", "/login"),
-    ("PATCH", "/account"), ("PUT", "/account/preferences"), ("POST", "/account/deactivate"),
-    ("POST", "/support/tickets"), ("GET", "/support/tickets/T%00x"), ("POST", "/unsubscribe?token=k1.C1.products.x"),
-    ("GET", "/unsubscribe?token=%ff%fe"), ("POST", "/stats/event"),
+    ("POST", "/contact"),
+    ("POST", "/signup"),
+    ("POST", "/login"),
+    ("PATCH", "/account"),
+    ("PUT", "/account/preferences"),
+    ("POST", "/account/deactivate"),
+    ("POST", "/support/tickets"),
+    ("GET", "/support/tickets/T%00x"),
+    ("POST", "/unsubscribe?token=k1.C1.products.x"),
+    ("GET", "/unsubscribe?token=%ff%fe"),
+    ("POST", "/stats/event"),
 ]
 # Text as attackers send it: lone surrogates, control characters, a trailing newline.
 hostile_text = (
@@ -29,8 +36,24 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=5),
     max_leaves=12,
 )
-field_names = st.sampled_from(["name", "email", "password", "topic", "message", "phone", "address", "topics",
-                               "subject", "reason", "marketing", "line1", "country", "products"])
+field_names = st.sampled_from(
+    [
+        "name",
+        "email",
+        "password",
+        "topic",
+        "message",
+        "phone",
+        "address",
+        "topics",
+        "subject",
+        "reason",
+        "marketing",
+        "line1",
+        "country",
+        "products",
+    ]
+)
 plausible_bodies = st.dictionaries(field_names, json_values, max_size=6)
 
 
@@ -45,8 +68,11 @@ odd_header_values = st.one_of(
     st.sampled_from(["", " ", "é", "a" * 5000, "\u00ff" * 64, "pledge_session=", 'pledge_session="x\\"']),
 )
 # Path parameters of any length and character set (2,100 characters passes DynamoDB's key limit).
-odd_ids = st.one_of(st.text(min_size=1, max_size=60), st.text(st.characters(codec="ascii"), min_size=1025, max_size=2100),
-                    st.sampled_from(["T" + "0" * 2100, "%00", "..", "T%0a", "\u00e9"]))
+odd_ids = st.one_of(
+    st.text(min_size=1, max_size=60),
+    st.text(st.characters(codec="ascii"), min_size=1025, max_size=2100),
+    st.sampled_from(["T" + "0" * 2100, "%00", "..", "T%0a", "\u00e9"]),
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +98,24 @@ def test_any_json_body_gets_a_client_error_or_success(client_and_account, route,
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.sampled_from(ROUTES), raw=st.binary(max_size=200),
-       content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]))
+@given(
+    route=st.sampled_from(ROUTES),
+    raw=st.binary(max_size=200),
+    content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded", ""]),
+)
 def test_any_bytes_get_a_client_error_or_success(client_and_account, route, raw, content_type):
     client, account = client_and_account
     method, path = route
-    assert_client_error(call(client, method, path, account=account, raw=raw,
-                             headers={"Content-Type": content_type} if content_type else {}))
+    assert_client_error(
+        call(
+            client,
+            method,
+            path,
+            account=account,
+            raw=raw,
+            headers={"Content-Type": content_type} if content_type else {},
+        )
+    )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -90,12 +127,27 @@ def test_deep_nesting_is_refused_before_parsing(client_and_account, route, depth
     assert_client_error(response)
 
 
-@pytest.mark.parametrize("route,body,path", [
-    ("/signup", '{"name": "Jane", "email": "jane\\ud800@example.com", "password": "correct horse battery"}', "email"),
-    ("/login", '{"email": "jane@example.com", "password": "\\ud800 correct horse battery"}', "password"),
-    ("/contact", '{"name": "Jane", "email": "jane@example.com", "topic": "other", "message": "hi \\udfff"}', "message"),
-    ("/contact", '{"name": "Jane", "email": "jane@example.com", "topic": "other", "message": "hi", "\\ud800": 1}', ""),
-])
+@pytest.mark.parametrize(
+    "route,body,path",
+    [
+        (
+            "/signup",
+            '{"name": "Jane", "email": "jane\\ud800@example.com", "password": "correct horse battery"}',
+            "email",
+        ),
+        ("/login", '{"email": "jane@example.com", "password": "\\ud800 correct horse battery"}', "password"),
+        (
+            "/contact",
+            '{"name": "Jane", "email": "jane@example.com", "topic": "other", "message": "hi \\udfff"}',
+            "message",
+        ),
+        (
+            "/contact",
+            '{"name": "Jane", "email": "jane@example.com", "topic": "other", "message": "hi", "\\ud800": 1}',
+            "",
+        ),
+    ],
+)
 def test_a_lone_surrogate_anywhere_is_a_400_naming_the_field(client_and_account, route, body, path):
     client, _ = client_and_account
     response = call(client, "POST", route, raw=body)
@@ -104,8 +156,11 @@ def test_a_lone_surrogate_anywhere_is_a_400_naming_the_field(client_and_account,
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.sampled_from(ROUTES), header=st.sampled_from(["Cookie", "X-CSRF-Token", "Idempotency-Key"]),
-       value=odd_header_values)
+@given(
+    route=st.sampled_from(ROUTES),
+    header=st.sampled_from(["Cookie", "X-CSRF-Token", "Idempotency-Key"]),
+    value=odd_header_values,
+)
 def test_odd_header_values_get_a_client_error_or_success(client_and_account, route, header, value):
     client, account = client_and_account
     method, path = route

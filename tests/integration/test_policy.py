@@ -22,8 +22,14 @@ def client(clean_stack):
 
 
 def publish(client, version: str = "2", days: float = 31, material: bool = True, **overrides) -> dict:
-    event = {"version": version, "summary": "We now keep invoices for 10 years.", "body": "The new policy text.",
-             "effective_at": iso(utc_now() + timedelta(days=days)), "material": material, **overrides}
+    event = {
+        "version": version,
+        "summary": "We now keep invoices for 10 years.",
+        "body": "The new policy text.",
+        "effective_at": iso(utc_now() + timedelta(days=days)),
+        "material": material,
+        **overrides,
+    }
     return client.lambda_.invoke("ops_publish_policy", event).payload
 
 
@@ -65,11 +71,19 @@ def test_a_version_id_is_used_once(client):
     assert call(client, "GET", "/policy/versions/2024-06").json["summary"] == first["summary"]
 
 
-@pytest.mark.parametrize("change", [
-    {"version": "two words"}, {"version": "x" * 65}, {"version": ""},
-    {"effective_at": "2031-02-30T00:00:00Z"}, {"effective_at": "2031-01-01T00:00:00+01:00"},
-    {"material": "yes"}, {"summary": ""}, {"colour": "blue"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"version": "two words"},
+        {"version": "x" * 65},
+        {"version": ""},
+        {"effective_at": "2031-02-30T00:00:00Z"},
+        {"effective_at": "2031-01-01T00:00:00+01:00"},
+        {"material": "yes"},
+        {"summary": ""},
+        {"colour": "blue"},
+    ],
+)
 def test_bad_events_are_refused_with_the_field(client, change):
     result = publish(client, **change)
     assert result["error"]["code"] == "validation_error"

@@ -15,7 +15,7 @@ from chalicelib.services import accounts, preferences, retention
 from chalicelib.settings import MARKETING_TOPICS
 from tests.helpers import PASSWORD, call, signup, unique_email
 
-ALL_ON = {topic: True for topic in MARKETING_TOPICS}
+ALL_ON = dict.fromkeys(MARKETING_TOPICS, True)
 
 
 @pytest.fixture
@@ -34,8 +34,9 @@ def last_event_per_topic(customer_number: str) -> dict:
 
 def new_customer(marketing: dict | None = None) -> str:
     data = {"name": "Jane", "email": unique_email(), "password": PASSWORD, "marketing": marketing}
-    return accounts.signup(data, "req-signup", extra_writes=lambda c: preferences.signup_events(c, "req-signup")
-                           ).customer_number
+    return accounts.signup(
+        data, "req-signup", extra_writes=lambda c: preferences.signup_events(c, "req-signup")
+    ).customer_number
 
 
 def test_signup_records_one_event_per_topic_with_explicit_choices(client):
@@ -58,18 +59,22 @@ def test_ledger_after_a_sequence_of_changes(client):
     assert response.json == {"topics": {**ALL_ON, "website": False}}
     # only real changes are recorded, in order; the repeated products=False is not
     assert history(account.customer_number)[4:] == [
-        ("products", False, "preferences"), ("website", False, "preferences"), ("products", True, "preferences"),
+        ("products", False, "preferences"),
+        ("website", False, "preferences"),
+        ("products", True, "preferences"),
     ]
     export = call(client, "GET", "/account/export", account=account).json
     assert export["preferences"]["topics"] == {**ALL_ON, "website": False}
-    assert [(e["topic"], e["granted"], e["source"]) for e in export["preferences"]["history"]] == \
-        history(account.customer_number)
+    assert [(e["topic"], e["granted"], e["source"]) for e in export["preferences"]["history"]] == history(
+        account.customer_number
+    )
 
 
 def test_unknown_topic_is_refused_and_changes_nothing(client):
     account = signup(client)
-    response = call(client, "PUT", "/account/preferences", {"topics": {"products": False, "weather": True}},
-                    account=account)
+    response = call(
+        client, "PUT", "/account/preferences", {"topics": {"products": False, "weather": True}}, account=account
+    )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "validation_error"
     assert {"path": "topics.weather", "message": "is not an allowed field"} in response.json["error"]["details"]
@@ -94,13 +99,18 @@ def test_events_name_the_request_and_the_policy_in_force(clean_stack):
     preferences.change_topics(customer_number, {"products": False}, "preferences", "req-2")
     events = preferences.consent_history(customer_number)
     assert {e["request_id"] for e in events[:4]} == {"req-signup"}
-    assert (events[-1]["topic"], events[-1]["policy_version"], events[-1]["request_id"]) == ("products", version, "req-2")
+    assert (events[-1]["topic"], events[-1]["policy_version"], events[-1]["request_id"]) == (
+        "products",
+        version,
+        "req-2",
+    )
 
 
 def test_ops_can_record_a_change(client):
     customer_number = new_customer()
-    result = client.lambda_.invoke("ops_set_preferences", {"customer_number": customer_number,
-                                                           "topics": {"new_services": False}}).payload
+    result = client.lambda_.invoke(
+        "ops_set_preferences", {"customer_number": customer_number, "topics": {"new_services": False}}
+    ).payload
     assert result == {"topics": {**ALL_ON, "new_services": False}}
     assert history(customer_number)[-1] == ("new_services", False, "ops")
     unknown = client.lambda_.invoke("ops_set_preferences", {"customer_number": "C1", "topics": {}}).payload
@@ -118,7 +128,7 @@ def test_deactivated_customer_may_withdraw_but_not_subscribe(clean_stack):
 
 def test_concurrent_changes_cannot_diverge_from_the_ledger(clean_stack):
     customer_number = new_customer()
-    changes = [{topic: bool(i % 2)} for i in range(12) for topic in MARKETING_TOPICS[i % 2::2]]
+    changes = [{topic: bool(i % 2)} for i in range(12) for topic in MARKETING_TOPICS[i % 2 :: 2]]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda c: preferences.change_topics(customer_number, c, "preferences", None), changes))
@@ -126,8 +136,10 @@ def test_concurrent_changes_cannot_diverge_from_the_ledger(clean_stack):
 
 
 changes_strategy = st.lists(
-    st.tuples(st.sampled_from(["preferences", "unsubscribe", "ops"]),
-              st.dictionaries(st.sampled_from(MARKETING_TOPICS), st.booleans())),
+    st.tuples(
+        st.sampled_from(["preferences", "unsubscribe", "ops"]),
+        st.dictionaries(st.sampled_from(MARKETING_TOPICS), st.booleans()),
+    ),
     max_size=8,
 )
 

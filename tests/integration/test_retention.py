@@ -31,11 +31,15 @@ def ops(client, name: str, event: dict) -> dict:
 def full_customer(client):
     """A customer with a profile, a ticket, a support record and two inquiries (one sent
     while logged out from the same address)."""
-    account = signup(client, name=NAME, phone=PHONE,
-                     address={"line1": "Prinsengracht 263", "city": "Amsterdam", "postal_code": "1016 GV",
-                              "country": "NL"})
-    ticket = call(client, "POST", "/support/tickets", {"subject": "Reboot loop", "message": "My VPS reboots"},
-                  account=account).json["ticket_id"]
+    account = signup(
+        client,
+        name=NAME,
+        phone=PHONE,
+        address={"line1": "Prinsengracht 263", "city": "Amsterdam", "postal_code": "1016 GV", "country": "NL"},
+    )
+    ticket = call(
+        client, "POST", "/support/tickets", {"subject": "Reboot loop", "message": "My VPS reboots"}, account=account
+    ).json["ticket_id"]
     ops(client, "ops_record_support", {"ticket_id": ticket, "channel": "email", "summary": "Sent rescue steps"})
     inquiry = {"name": NAME, "email": account.email, "topic": "billing", "message": "Invoice please", "phone": PHONE}
     call(client, "POST", "/contact", inquiry, account=account)
@@ -64,8 +68,9 @@ def test_deactivation_keeps_every_record_and_ends_every_session(client, clean_st
     account = full_customer(client)
     second_session = login(client, account.email)
     before = all_items(clean_stack)
-    response = call(client, "POST", "/account/deactivate", {"password": account.password, "reason": "moving"},
-                    account=account)
+    response = call(
+        client, "POST", "/account/deactivate", {"password": account.password, "reason": "moving"}, account=account
+    )
     assert (response.status_code, response.json) == (200, {"status": "deactivated"})
     assert call(client, "GET", "/account", account=account).status_code == 401
     old_cookie = second_session.headers["Set-Cookie"].split(";")[0]
@@ -83,8 +88,9 @@ def test_deactivation_keeps_every_record_and_ends_every_session(client, clean_st
 
 def test_ops_deactivation_writes_a_retention_record(client):
     account = signup(client)
-    record = ops(client, "ops_deactivate_customer", {"customer_number": account.customer_number,
-                                                     "reason": "unpaid invoices"})
+    record = ops(
+        client, "ops_deactivate_customer", {"customer_number": account.customer_number, "reason": "unpaid invoices"}
+    )
     assert record["initiated_by"] == "ops" and record["reason"] == "unpaid invoices"
     assert record["legal_bases"] == ["legal_obligation", "dispute_resolution", "agreement_enforcement"]
     expected_review = utc_now() + timedelta(days=get_settings().retention_days)
@@ -93,8 +99,12 @@ def test_ops_deactivation_writes_a_retention_record(client):
     shown = ops(client, "ops_customer_record", {"customer_number": account.customer_number})
     assert shown["status"] == "deactivated" and shown["retention"]["reason"] == "unpaid invoices"
     assert shown["profile"]["email"] == account.email
-    assert ops(client, "ops_deactivate_customer", {"customer_number": account.customer_number,
-                                                   "reason": "again"})["reason"] == "unpaid invoices"
+    assert (
+        ops(client, "ops_deactivate_customer", {"customer_number": account.customer_number, "reason": "again"})[
+            "reason"
+        ]
+        == "unpaid invoices"
+    )
 
 
 def test_legal_holds_are_placed_released_and_audited(client):
@@ -107,8 +117,11 @@ def test_legal_holds_are_placed_released_and_audited(client):
     ambiguous = ops(client, "ops_legal_hold", {"customer_number": number, "action": "release", "reason": "done"})
     assert ambiguous["error"]["code"] == "validation_error"
     hold_id = first["holds"][0]["hold_id"]
-    left = ops(client, "ops_legal_hold", {"customer_number": number, "action": "release", "reason": "lifted",
-                                          "hold_id": hold_id})
+    left = ops(
+        client,
+        "ops_legal_hold",
+        {"customer_number": number, "action": "release", "reason": "lifted", "hold_id": hold_id},
+    )
     assert [h["reason"] for h in left["holds"]] == ["dispute 2"]
     record = ops(client, "ops_customer_record", {"customer_number": number})
     actions = [e["action"] for e in record["audit_trail"]]
@@ -130,8 +143,11 @@ def test_anonymization_is_refused_before_the_review_date_and_under_a_hold(client
         retention.anonymize_customer(number, now=later)
     assert getattr(refused.value, "code", None) == "conflict"
     assert ops(client, "ops_customer_record", {"customer_number": number})["profile"]["email"] == account.email
-    ops(client, "ops_legal_hold", {"customer_number": number, "action": "release", "reason": "settled",
-                                   "hold_id": hold["holds"][0]["hold_id"]})
+    ops(
+        client,
+        "ops_legal_hold",
+        {"customer_number": number, "action": "release", "reason": "settled", "hold_id": hold["holds"][0]["hold_id"]},
+    )
     assert retention.anonymize_customer(number, now=later)["anonymized_at"]
 
 
@@ -148,15 +164,25 @@ def test_anonymization_leaves_no_personal_value_in_any_table(client, clean_stack
     result = ops(client, "ops_anonymize_customer", {"customer_number": number})
     assert result["status"] == "anonymized" and result["anonymized_at"]
     dump = all_items(clean_stack)
-    for value in (account.email, account.email.lower(), NAME, PHONE, "Prinsengracht", "Reboot loop",
-                  "My VPS reboots", "Sent rescue steps", "Invoice please"):
+    for value in (
+        account.email,
+        account.email.lower(),
+        NAME,
+        PHONE,
+        "Prinsengracht",
+        "Reboot loop",
+        "My VPS reboots",
+        "Sent rescue steps",
+        "Invoice please",
+    ):
         assert value not in dump, value
     assert number in dump  # the facts remain: the customer, the dates, the anonymization
     record = ops(client, "ops_customer_record", {"customer_number": number})
     assert record["status"] == "anonymized" and len(record["tickets"]) == 1
     assert "anonymized" in [e["action"] for e in record["audit_trail"]]
-    assert ops(client, "ops_anonymize_customer", {"customer_number": number})["anonymized_at"] == result[
-        "anonymized_at"]
+    assert (
+        ops(client, "ops_anonymize_customer", {"customer_number": number})["anonymized_at"] == result["anonymized_at"]
+    )
     assert ops(client, "ops_retention_review", {})["due"] == []
     assert signup(client, email=account.email).customer_number != number  # the address is free again
 
@@ -167,8 +193,7 @@ def test_inquiry_review_keep_and_discard(client, clean_stack):
     dropped = call(client, "POST", "/contact", {"name": NAME, "email": email, "topic": "abuse", "message": "Drop me"})
     kept_view = ops(client, "ops_review_inquiry", {"inquiry_id": kept.json["inquiry_id"], "decision": "keep"})
     assert kept_view["status"] == "kept" and kept_view["message"] == "Keep me"
-    dropped_view = ops(client, "ops_review_inquiry", {"inquiry_id": dropped.json["inquiry_id"],
-                                                      "decision": "discard"})
+    dropped_view = ops(client, "ops_review_inquiry", {"inquiry_id": dropped.json["inquiry_id"], "decision": "discard"})
     assert dropped_view["status"] == "discarded" and dropped_view["reviewed_at"]
     assert dropped_view["message"] is None and dropped_view["email"] is None and dropped_view["topic"] == "abuse"
     assert "Drop me" not in all_items(clean_stack) and "Keep me" in all_items(clean_stack)

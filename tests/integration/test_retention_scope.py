@@ -41,8 +41,9 @@ def inquiry(client, email: str, message: str, account=None, **extra) -> str:
 
 
 def deactivate(client, account, reason: str = "leaving") -> None:
-    response = call(client, "POST", "/account/deactivate", {"password": account.password, "reason": reason},
-                    account=account)
+    response = call(
+        client, "POST", "/account/deactivate", {"password": account.password, "reason": reason}, account=account
+    )
     assert response.status_code == 200, response.body
 
 
@@ -70,8 +71,9 @@ def raw_dump(stack) -> str:
 
 
 def held(client, account, reason: str = "court order") -> dict:
-    return ops(client, "ops_legal_hold", {"customer_number": account.customer_number, "action": "place",
-                                          "reason": reason})
+    return ops(
+        client, "ops_legal_hold", {"customer_number": account.customer_number, "action": "place", "reason": reason}
+    )
 
 
 def test_anonymization_spares_another_customers_inquiry_sent_with_the_same_address(client, clean_stack):
@@ -115,8 +117,10 @@ def test_a_hold_blocks_discard_and_anonymization_and_keeps_the_inquiries(client,
         refused = ops(client, "ops_review_inquiry", {"inquiry_id": inquiry_id, "decision": "discard"})
         assert refused["error"]["code"] == "conflict"
     deactivate(client, account)
-    assert ops(client, "ops_anonymize_customer", {"customer_number": account.customer_number})["error"][
-        "code"] == "conflict"
+    assert (
+        ops(client, "ops_anonymize_customer", {"customer_number": account.customer_number})["error"]["code"]
+        == "conflict"
+    )
     record = ops(client, "ops_customer_record", {"customer_number": account.customer_number})
     assert record["status"] == "deactivated" and all(i["message"] for i in record["inquiries"])
     stranger = inquiry(client, unique_email("stranger"), "no customer")
@@ -138,8 +142,7 @@ def test_a_deactivation_reason_is_scrubbed_everywhere(client, clean_stack):
 
 def test_ops_reasons_are_kept_after_anonymization(client):
     account = signup(client)
-    ops(client, "ops_deactivate_customer", {"customer_number": account.customer_number,
-                                            "reason": "unpaid invoices"})
+    ops(client, "ops_deactivate_customer", {"customer_number": account.customer_number, "reason": "unpaid invoices"})
     assert anonymize(client, account)["reason"] == "unpaid invoices"
 
 
@@ -153,13 +156,24 @@ def test_corrections_under_a_hold_preserve_the_previous_values_until_it_is_relea
     preserved = record["preserved_profile_values"]
     assert [p["previous"] for p in preserved] == [{"name": "Original Name", "phone": "+31612345678"}]
     hold_ids = [h["hold_id"] for h in second["holds"]]
-    ops(client, "ops_legal_hold", {"customer_number": account.customer_number, "action": "release",
-                                   "reason": "settled", "hold_id": first["holds"][0]["hold_id"]})
+    ops(
+        client,
+        "ops_legal_hold",
+        {
+            "customer_number": account.customer_number,
+            "action": "release",
+            "reason": "settled",
+            "hold_id": first["holds"][0]["hold_id"],
+        },
+    )
     record = ops(client, "ops_customer_record", {"customer_number": account.customer_number})
     assert len(record["preserved_profile_values"]) == 1  # one hold is still in force
     remaining = [h for h in hold_ids if h != first["holds"][0]["hold_id"]]
-    ops(client, "ops_legal_hold", {"customer_number": account.customer_number, "action": "release",
-                                   "reason": "settled", "hold_id": remaining[0]})
+    ops(
+        client,
+        "ops_legal_hold",
+        {"customer_number": account.customer_number, "action": "release", "reason": "settled", "hold_id": remaining[0]},
+    )
     record = ops(client, "ops_customer_record", {"customer_number": account.customer_number})
     assert record["preserved_profile_values"] == []
 
@@ -181,7 +195,8 @@ def test_a_deactivated_customers_session_is_refused_even_if_not_yet_revoked(clie
     clean_stack.dynamodb().update_item(  # as if the revocation had missed this session (index lag)
         TableName=f"{clean_stack.table_prefix}customers",
         Key={"customer_number": {"S": account.customer_number}},
-        UpdateExpression="SET #s = :d", ExpressionAttributeNames={"#s": "status"},
+        UpdateExpression="SET #s = :d",
+        ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":d": {"S": "deactivated"}},
     )
     assert call(client, "GET", "/account", account=account).status_code == 401
@@ -197,20 +212,43 @@ def test_a_session_token_naming_another_customer_is_refused(client):
 def rich_customer(client) -> tuple[object, list[str]]:
     """A customer with data in every table that can hold it; returns the account and every
     personal value it typed."""
-    values = {key: marker(key) for key in ("name", "line1", "line2", "city", "subject", "message", "support",
-                                           "inquiry_in", "inquiry_out", "inquiry_old", "reason")}
+    values = {
+        key: marker(key)
+        for key in (
+            "name",
+            "line1",
+            "line2",
+            "city",
+            "subject",
+            "message",
+            "support",
+            "inquiry_in",
+            "inquiry_out",
+            "inquiry_old",
+            "reason",
+        )
+    }
     phone = "+3162" + str(uuid.uuid4().int)[:7]
-    address = {"line1": values["line1"], "line2": values["line2"], "city": values["city"],
-               "postal_code": "1016 GV", "country": "NL"}
-    account = signup(client, name=values["name"], phone=phone, address=address,
-                     marketing={"products": True})
+    address = {
+        "line1": values["line1"],
+        "line2": values["line2"],
+        "city": values["city"],
+        "postal_code": "1016 GV",
+        "country": "NL",
+    }
+    account = signup(client, name=values["name"], phone=phone, address=address, marketing={"products": True})
     old_email = account.email
     inquiry(client, old_email, values["inquiry_old"], name=values["name"], phone=phone)
     new_email = unique_email("renamed")
     assert call(client, "PATCH", "/account", {"email": new_email}, account=account).status_code == 200
     call(client, "PUT", "/account/preferences", {"topics": {"website": True}}, account=account)
-    ticket = call(client, "POST", "/support/tickets", {"subject": values["subject"], "message": values["message"]},
-                  account=account).json["ticket_id"]
+    ticket = call(
+        client,
+        "POST",
+        "/support/tickets",
+        {"subject": values["subject"], "message": values["message"]},
+        account=account,
+    ).json["ticket_id"]
     ops(client, "ops_record_support", {"ticket_id": ticket, "channel": "phone", "summary": values["support"]})
     inquiry(client, new_email, values["inquiry_in"], account=account, name=values["name"], address=address)
     inquiry(client, new_email, values["inquiry_out"], name=values["name"], phone=phone)
@@ -223,8 +261,16 @@ def place_order_with_everything(client, account) -> list[str]:
     """A card, an identity document, a disclosure permission and an order billed to a new
     address; returns the values the customer typed into them (a clear number never is)."""
     holder, line1, purpose = marker("holder"), marker("billing"), marker("purpose")
-    card = {"type": "card", "card": {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2099,
-                                     "cvc": "123", "holder_name": holder}}
+    card = {
+        "type": "card",
+        "card": {
+            "number": "4242 4242 4242 4242",
+            "exp_month": 12,
+            "exp_year": 2099,
+            "cvc": "123",
+            "holder_name": holder,
+        },
+    }
     method = call(client, "POST", "/account/payment-methods", card, account=account).json["payment_method_id"]
     document = {"type": "passport", "country": "NL", "number": "NX" + str(uuid.uuid4().int)[:8]}
     assert call(client, "PUT", "/account/identity-document", document, account=account).status_code == 200
@@ -234,9 +280,14 @@ def place_order_with_everything(client, account) -> list[str]:
     added = call(client, "PUT", f"/cart/items/{sku}", {"billing_cycle": "monthly", "quantity": 1})
     cart = added.headers["Set-Cookie"].split(";", 1)[0]
     billing = {"line1": line1, "city": "Utrecht", "postal_code": "3511 AB", "country": "NL"}
-    order = call(client, "POST", "/orders", {"payment_method_id": method, "billing_address": billing},
-                 account=account, headers={"Cookie": f"{account.cookie}; {cart}",
-                                           "Idempotency-Key": uuid.uuid4().hex})
+    order = call(
+        client,
+        "POST",
+        "/orders",
+        {"payment_method_id": method, "billing_address": billing},
+        account=account,
+        headers={"Cookie": f"{account.cookie}; {cart}", "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert order.status_code == 201, order.body
     return [holder, line1, purpose, document["number"]]
 

@@ -34,8 +34,10 @@ def client(clean_stack):
 
 
 def card(number: str = VISA, cvc: str = "123", exp_month: int = 12, exp_year: int = NEXT_YEAR) -> dict:
-    return {"type": "card", "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": cvc,
-                                     "holder_name": "Jane Doe"}}
+    return {
+        "type": "card",
+        "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": cvc, "holder_name": "Jane Doe"},
+    }
 
 
 def bank(iban: str = IBAN) -> dict:
@@ -43,8 +45,9 @@ def bank(iban: str = IBAN) -> dict:
 
 
 def reveal(client, customer_number: str, item: str, reason: str = REASON) -> dict:
-    return client.lambda_.invoke("ops_reveal_sensitive", {"customer_number": customer_number, "item": item,
-                                                          "reason": reason}).payload
+    return client.lambda_.invoke(
+        "ops_reveal_sensitive", {"customer_number": customer_number, "item": item, "reason": reason}
+    ).payload
 
 
 def test_a_card_is_stored_masked_and_listed_masked(client):
@@ -54,8 +57,13 @@ def test_a_card_is_stored_masked_and_listed_masked(client):
     body = created.json
     assert body["payment_method_id"].startswith("pm_") and body["created_at"].endswith("Z")
     assert {k: body[k] for k in ("type", "brand", "last4", "exp_month", "exp_year", "holder_name")} == {
-        "type": "card", "brand": "visa", "last4": "1111", "exp_month": 12, "exp_year": NEXT_YEAR,
-        "holder_name": "Jane Doe"}
+        "type": "card",
+        "brand": "visa",
+        "last4": "1111",
+        "exp_month": 12,
+        "exp_year": NEXT_YEAR,
+        "holder_name": "Jane Doe",
+    }
     listed = call(client, "GET", "/account/payment-methods", account=account)
     assert listed.json == {"payment_methods": [body]}
     assert "4111111111111111" not in listed.body.decode()
@@ -69,10 +77,17 @@ def test_a_bank_account_keeps_the_last_four_of_the_iban(client):
     assert not {"brand", "exp_month", "exp_year"} & set(created.json)
 
 
-@pytest.mark.parametrize("number, brand", [
-    ("4242424242424242", "visa"), ("5555555555554444", "mastercard"), ("2223003122003222", "mastercard"),
-    ("378282246310005", "amex"), ("6011111111111117", "discover"), ("3566002020360505", "unknown"),
-])
+@pytest.mark.parametrize(
+    "number, brand",
+    [
+        ("4242424242424242", "visa"),
+        ("5555555555554444", "mastercard"),
+        ("2223003122003222", "mastercard"),
+        ("378282246310005", "amex"),
+        ("6011111111111117", "discover"),
+        ("3566002020360505", "unknown"),
+    ],
+)
 def test_brand_comes_from_the_prefix(client, number, brand):
     account = signup(client)
     created = call(client, "POST", "/account/payment-methods", card(number), account=account)
@@ -124,8 +139,11 @@ def test_deleting_a_payment_method_destroys_its_ciphertext(client, clean_stack):
 def test_another_customers_or_a_malformed_payment_method_is_not_found(client):
     owner, other = signup(client), signup(client)
     item_id = call(client, "POST", "/account/payment-methods", card(), account=owner).json["payment_method_id"]
-    for path in (f"/account/payment-methods/{item_id}", "/account/payment-methods/x" + "9" * 3000,
-                 "/account/payment-methods/identity_document"):
+    for path in (
+        f"/account/payment-methods/{item_id}",
+        "/account/payment-methods/x" + "9" * 3000,
+        "/account/payment-methods/identity_document",
+    ):
         assert call(client, "DELETE", path, account=other).status_code == 404
     assert len(call(client, "GET", "/account/payment-methods", account=owner).json["payment_methods"]) == 1
 
@@ -134,8 +152,12 @@ def test_login_and_csrf_are_needed(client):
     account = signup(client)
     assert call(client, "POST", "/account/payment-methods", card()).status_code == 401
     assert call(client, "POST", "/account/payment-methods", card(), account=account, csrf=False).status_code == 403
-    assert call(client, "PUT", "/account/identity-document", {"type": "passport", "country": "NL",
-                                                              "number": "NX12345"}).status_code == 401
+    assert (
+        call(
+            client, "PUT", "/account/identity-document", {"type": "passport", "country": "NL", "number": "NX12345"}
+        ).status_code
+        == 401
+    )
 
 
 def test_identity_document_put_get_delete(client):
@@ -144,11 +166,19 @@ def test_identity_document_put_get_delete(client):
     document = {"type": "passport", "country": "NL", "number": "NX-12 34 567"}
     put = call(client, "PUT", "/account/identity-document", document, account=account)
     assert put.status_code == 200, put.body
-    assert {k: put.json[k] for k in ("type", "country", "last4")} == {"type": "passport", "country": "NL",
-                                                                      "last4": "4567"}
+    assert {k: put.json[k] for k in ("type", "country", "last4")} == {
+        "type": "passport",
+        "country": "NL",
+        "last4": "4567",
+    }
     assert call(client, "GET", "/account/identity-document", account=account).json == put.json
-    replaced = call(client, "PUT", "/account/identity-document", {**document, "type": "tax_id", "number": "99887766"},
-                    account=account)
+    replaced = call(
+        client,
+        "PUT",
+        "/account/identity-document",
+        {**document, "type": "tax_id", "number": "99887766"},
+        account=account,
+    )
     assert (replaced.json["type"], replaced.json["last4"]) == ("tax_id", "7766")
     assert call(client, "DELETE", "/account/identity-document", account=account).status_code == 204
     assert call(client, "GET", "/account/identity-document", account=account).status_code == 404
@@ -158,8 +188,13 @@ def test_identity_document_put_get_delete(client):
 @pytest.mark.parametrize("number", ["NX1", "NX12#45", "A" * 41, "NX12\n", "----"])
 def test_a_bad_identity_number_answers_400_at_number(client, number):
     account = signup(client)
-    response = call(client, "PUT", "/account/identity-document", {"type": "passport", "country": "NL",
-                                                                  "number": number}, account=account)
+    response = call(
+        client,
+        "PUT",
+        "/account/identity-document",
+        {"type": "passport", "country": "NL", "number": number},
+        account=account,
+    )
     assert response.status_code == 400
     assert [d["path"] for d in response.json["error"]["details"]] == ["number"]
     assert number not in response.body.decode()
@@ -169,8 +204,13 @@ def test_reveal_round_trips_and_the_customer_sees_it_in_the_export(client):
     account = signup(client)
     card_id = call(client, "POST", "/account/payment-methods", card(), account=account).json["payment_method_id"]
     iban_id = call(client, "POST", "/account/payment-methods", bank(), account=account).json["payment_method_id"]
-    call(client, "PUT", "/account/identity-document", {"type": "national_id", "country": "DE", "number": "L01X00T47"},
-         account=account)
+    call(
+        client,
+        "PUT",
+        "/account/identity-document",
+        {"type": "national_id", "country": "DE", "number": "L01X00T47"},
+        account=account,
+    )
     assert reveal(client, account.customer_number, card_id)["number"] == "4111111111111111"
     assert reveal(client, account.customer_number, iban_id)["number"] == "GB82WEST12345698765432"
     revealed = reveal(client, account.customer_number, "identity_document", "Court order 12/2026 asks for it")
@@ -184,7 +224,10 @@ def test_reveal_round_trips_and_the_customer_sees_it_in_the_export(client):
     assert records["identity_document"]["last4"] == "0T47"
     reveals = records["sensitive_reveals"]
     assert [(r["item"], r["reason"]) for r in reveals] == [
-        (card_id, REASON), (iban_id, REASON), ("identity_document", "Court order 12/2026 asks for it")]
+        (card_id, REASON),
+        (iban_id, REASON),
+        ("identity_document", "Court order 12/2026 asks for it"),
+    ]
     assert all(r["at"].endswith("Z") and r["by"] == "ops" for r in reveals)
 
 
@@ -201,8 +244,9 @@ def test_reveal_needs_a_reason_and_an_existing_item(client):
 def test_a_ciphertext_moved_to_another_customers_item_does_not_decrypt(client):
     victim, thief = signup(client), signup(client)
     stolen_id = call(client, "POST", "/account/payment-methods", card(), account=victim).json["payment_method_id"]
-    thief_id = call(client, "POST", "/account/payment-methods", card("5555555555554444"),
-                    account=thief).json["payment_method_id"]
+    thief_id = call(client, "POST", "/account/payment-methods", card("5555555555554444"), account=thief).json[
+        "payment_method_id"
+    ]
     stolen = store.get(victim.customer_number, stolen_id)
     moved = store.get(thief.customer_number, thief_id)
     moved.wrapped_key, moved.nonce, moved.ciphertext = stolen.wrapped_key, stolen.nonce, stolen.ciphertext
@@ -223,8 +267,10 @@ def test_the_data_key_is_bound_to_the_context_in_kms_itself(clean_stack):
     sealed = envelope.seal(kms, clean_stack.kms_key_id, "4111111111111111", {"customer_number": "C1", "item": "pm_1"})
     with pytest.raises(kms.exceptions.InvalidCiphertextException):
         kms.decrypt(CiphertextBlob=sealed.wrapped_key, EncryptionContext={"customer_number": "C2", "item": "pm_1"})
-    assert envelope.unseal(kms, clean_stack.kms_key_id, sealed, {"customer_number": "C1", "item": "pm_1"}) == \
-        "4111111111111111"
+    assert (
+        envelope.unseal(kms, clean_stack.kms_key_id, sealed, {"customer_number": "C1", "item": "pm_1"})
+        == "4111111111111111"
+    )
 
 
 def test_anonymization_destroys_every_ciphertext(client, clean_stack):
@@ -233,8 +279,13 @@ def test_anonymization_destroys_every_ciphertext(client, clean_stack):
     account, other = signup(client), signup(client)
     for who in (account, other):
         call(client, "POST", "/account/payment-methods", card(), account=who)
-        call(client, "PUT", "/account/identity-document", {"type": "passport", "country": "NL", "number": "NX1234"},
-             account=who)
+        call(
+            client,
+            "PUT",
+            "/account/identity-document",
+            {"type": "passport", "country": "NL", "number": "NX1234"},
+            account=who,
+        )
     assert len(store.items_of(account.customer_number)) == 2
     erase_customer_content(account.customer_number)
     assert store.items_of(account.customer_number) == []
@@ -247,8 +298,13 @@ def test_nothing_readable_is_stored(client, clean_stack):
     account = signup(client)
     call(client, "POST", "/account/payment-methods", card("5105 1051 0510 5100", cvc="8642"), account=account)
     call(client, "POST", "/account/payment-methods", bank("DE89 3704 0044 0532 0130 00"), account=account)
-    call(client, "PUT", "/account/identity-document", {"type": "passport", "country": "NL", "number": "QZ7Y3K9W1"},
-         account=account)
+    call(
+        client,
+        "PUT",
+        "/account/identity-document",
+        {"type": "passport", "country": "NL", "number": "QZ7Y3K9W1"},
+        account=account,
+    )
     dynamodb = clean_stack.dynamodb()
     dump, clear = [], []
     for table in clean_stack.table_names():
@@ -265,12 +321,17 @@ def test_nothing_readable_is_stored(client, clean_stack):
 
 
 text_or_other = st.text(max_size=40) | st.integers() | st.floats(allow_nan=False) | st.none() | st.booleans()
-card_fields = st.fixed_dictionaries({}, optional={k: text_or_other for k in ("number", "exp_month", "exp_year", "cvc",
-                                                                             "holder_name")})
-bodies = st.fixed_dictionaries({}, optional={"type": st.sampled_from(["card", "bank_account", "other"]),
-                                             "card": card_fields | text_or_other,
-                                             "bank_account": st.fixed_dictionaries({}, optional={
-                                                 "iban": text_or_other, "holder_name": text_or_other})})
+card_fields = st.fixed_dictionaries(
+    {}, optional=dict.fromkeys(("number", "exp_month", "exp_year", "cvc", "holder_name"), text_or_other)
+)
+bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["card", "bank_account", "other"]),
+        "card": card_fields | text_or_other,
+        "bank_account": st.fixed_dictionaries({}, optional={"iban": text_or_other, "holder_name": text_or_other}),
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -282,14 +343,23 @@ def client_and_account(local_stack):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=bodies, document=st.dictionaries(st.sampled_from(["type", "country", "number"]), text_or_other),
-       item=st.text(max_size=80))
+@given(
+    body=bodies,
+    document=st.dictionaries(st.sampled_from(["type", "country", "number"]), text_or_other),
+    item=st.text(max_size=80),
+)
 def test_no_input_gets_a_server_error(client_and_account, body, document, item):
     client, account = client_and_account
-    responses = [call(client, "POST", "/account/payment-methods", body, account=account),
-                 call(client, "PUT", "/account/identity-document", document, account=account),
-                 call(client, "DELETE", "/account/payment-methods/" + quote(item.encode("utf-8", "surrogatepass"),
-                                                                          safe=""), account=account)]
+    responses = [
+        call(client, "POST", "/account/payment-methods", body, account=account),
+        call(client, "PUT", "/account/identity-document", document, account=account),
+        call(
+            client,
+            "DELETE",
+            "/account/payment-methods/" + quote(item.encode("utf-8", "surrogatepass"), safe=""),
+            account=account,
+        ),
+    ]
     for response in responses:
         assert response.status_code < 500, response.body
 

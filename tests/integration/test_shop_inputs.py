@@ -15,12 +15,23 @@ from app import app
 from tests.helpers import call, signup
 
 values = st.text(max_size=40) | st.integers() | st.floats(allow_nan=False) | st.none() | st.booleans()
-cart_bodies = st.fixed_dictionaries({}, optional={"billing_cycle": st.sampled_from(["monthly", "annual"]) | values,
-                                                  "quantity": st.integers(-2, 12) | values, "unit_amount": values})
-addresses = st.fixed_dictionaries({}, optional={k: values for k in ("line1", "line2", "city", "postal_code",
-                                                                    "country", "region")}) | values
-order_bodies = st.fixed_dictionaries({}, optional={"payment_method_id": values, "billing_address": addresses,
-                                                   "total": values})
+cart_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "billing_cycle": st.sampled_from(["monthly", "annual"]) | values,
+        "quantity": st.integers(-2, 12) | values,
+        "unit_amount": values,
+    },
+)
+addresses = (
+    st.fixed_dictionaries(
+        {}, optional=dict.fromkeys(("line1", "line2", "city", "postal_code", "country", "region"), values)
+    )
+    | values
+)
+order_bodies = st.fixed_dictionaries(
+    {}, optional={"payment_method_id": values, "billing_address": addresses, "total": values}
+)
 header_values = st.text(alphabet=st.characters(max_codepoint=255, blacklist_categories=["Cc"]), max_size=80)
 
 

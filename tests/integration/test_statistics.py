@@ -70,19 +70,29 @@ def test_counts_drop_query_strings_fold_small_rows_and_store_nothing_personal(cl
     agents = [visitor_agent(n) for n in range(7)]
     for n, agent in enumerate(agents[:6]):
         for _ in range(n % 3 + 1):  # 1, 2 or 3 views each: 12 in all
-            pageview(client, f"https://hostbay.example{path}?email=jane.doe%40example.com&ref=mail#plans", agent,
-                     referrer="https://www.search.example/results?q=jane.doe@example.com")
+            pageview(
+                client,
+                f"https://hostbay.example{path}?email=jane.doe%40example.com&ref=mail#plans",
+                agent,
+                referrer="https://www.search.example/results?q=jane.doe@example.com",
+            )
     pageview(client, f"https://hostbay.example/rare-{uuid.uuid4().hex[:6]}", agents[6], country="IS")
 
     stats = report(client, utc_now().date().isoformat())
 
     assert (stats["visitors"], stats["pageviews"]) == (7, 13)
-    assert stats["pages"] == [{"key": path, "visitors": 6, "pageviews": 12},
-                              {"key": "other", "visitors": 1, "pageviews": 1}]
-    assert stats["countries"] == [{"key": "NL", "visitors": 6, "pageviews": 12},
-                                  {"key": "other", "visitors": 1, "pageviews": 1}]
-    assert stats["referrers"] == [{"key": "search.example", "visitors": 6, "pageviews": 12},
-                                  {"key": "other", "visitors": 1, "pageviews": 1}]
+    assert stats["pages"] == [
+        {"key": path, "visitors": 6, "pageviews": 12},
+        {"key": "other", "visitors": 1, "pageviews": 1},
+    ]
+    assert stats["countries"] == [
+        {"key": "NL", "visitors": 6, "pageviews": 12},
+        {"key": "other", "visitors": 1, "pageviews": 1},
+    ]
+    assert stats["referrers"] == [
+        {"key": "search.example", "visitors": 6, "pageviews": 12},
+        {"key": "other", "visitors": 1, "pageviews": 1},
+    ]
     assert stats["devices"] == [{"key": "desktop", "visitors": 7, "pageviews": 13}]
     assert [(r["key"], r["visitors"]) for r in stats["browsers"]] == [("Firefox", 5), ("other", 2)]  # 2 Chrome
     assert [(r["key"], r["visitors"]) for r in stats["operating_systems"]] == [("Linux", 5), ("other", 2)]
@@ -125,8 +135,9 @@ def test_the_beacon_answers_202_with_no_body_and_no_cookie_even_when_logged_in(c
     from tests.helpers import signup
 
     account = signup(client)
-    response = call(client, "POST", "/stats/event", {"name": "pageview", "url": "https://hostbay.example/"},
-                    account=account)
+    response = call(
+        client, "POST", "/stats/event", {"name": "pageview", "url": "https://hostbay.example/"}, account=account
+    )
     assert response.status_code == 202
     assert response.body == b"" and "Set-Cookie" not in response.headers
 
@@ -139,25 +150,28 @@ def test_custom_events_are_counted_apart_from_pageviews(client):
     assert stats["events"] == [{"key": "signup_started", "visitors": 5, "events": 5}]
 
 
-@pytest.mark.parametrize("body", [
-    {"url": "https://hostbay.example/"},
-    {"name": "pageview"},
-    {"name": "Page_View", "url": "https://hostbay.example/"},
-    {"name": "x" * 41, "url": "https://hostbay.example/"},
-    {"name": "pageview", "url": "/relative"},
-    {"name": "pageview", "url": "ftp://hostbay.example/"},
-    {"name": "pageview", "url": "https:///no-host"},
-    {"name": "pageview", "url": "https://[::1/"},
-    {"name": "pageview", "url": "https://hostbay.example/" + "a" * 2000},
-    {"name": "pageview", "url": "https://hostbay.example/\ud800"},
-    {"name": "pageview", "url": "https://hostbay.example/", "referrer": "not a url"},
-    {"name": "pageview", "url": "https://hostbay.example/", "referrer": "https://[bad"},
-    {"name": "pageview", "url": "https://hostbay.example/", "screen_width": "1440"},
-    {"name": "pageview", "url": "https://hostbay.example/", "screen_width": 14.5},
-    {"name": "pageview", "url": "https://hostbay.example/", "screen_width": -1},
-    {"name": "pageview", "url": "https://hostbay.example/", "user_id": "C1234567"},
-    ["pageview"],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "https://hostbay.example/"},
+        {"name": "pageview"},
+        {"name": "Page_View", "url": "https://hostbay.example/"},
+        {"name": "x" * 41, "url": "https://hostbay.example/"},
+        {"name": "pageview", "url": "/relative"},
+        {"name": "pageview", "url": "ftp://hostbay.example/"},
+        {"name": "pageview", "url": "https:///no-host"},
+        {"name": "pageview", "url": "https://[::1/"},
+        {"name": "pageview", "url": "https://hostbay.example/" + "a" * 2000},
+        {"name": "pageview", "url": "https://hostbay.example/\ud800"},
+        {"name": "pageview", "url": "https://hostbay.example/", "referrer": "not a url"},
+        {"name": "pageview", "url": "https://hostbay.example/", "referrer": "https://[bad"},
+        {"name": "pageview", "url": "https://hostbay.example/", "screen_width": "1440"},
+        {"name": "pageview", "url": "https://hostbay.example/", "screen_width": 14.5},
+        {"name": "pageview", "url": "https://hostbay.example/", "screen_width": -1},
+        {"name": "pageview", "url": "https://hostbay.example/", "user_id": "C1234567"},
+        ["pageview"],
+    ],
+)
 def test_a_malformed_event_answers_400_and_counts_nothing(client, body):
     response = call(client, "POST", "/stats/event", body, headers={"User-Agent": BROWSERS[0]})
     assert response.status_code == 400, response.body
@@ -171,16 +185,29 @@ def test_a_body_that_is_not_json_answers_400(client):
 
 
 def test_ops_site_statistics_refuses_a_bad_range(client):
-    for event in ({"from": "2026-02-30", "to": "2026-03-01"}, {"from": "2026-03-02", "to": "2026-03-01"},
-                  {"from": "2024-01-01", "to": "2026-01-01"}, {"from": "2026-03-01"}):
+    for event in (
+        {"from": "2026-02-30", "to": "2026-03-01"},
+        {"from": "2026-03-02", "to": "2026-03-01"},
+        {"from": "2024-01-01", "to": "2026-01-01"},
+        {"from": "2026-03-01"},
+    ):
         assert client.lambda_.invoke("ops_site_statistics", event).payload["error"]["code"] == "validation_error"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(url=st.text(max_size=60), referrer=st.none() | st.text(max_size=60), agent=st.text(max_size=80),
-       country=st.text(max_size=4), scheme=st.sampled_from(["https://", "http://", "HTTP://", ""]))
+@given(
+    url=st.text(max_size=60),
+    referrer=st.none() | st.text(max_size=60),
+    agent=st.text(max_size=80),
+    country=st.text(max_size=4),
+    scheme=st.sampled_from(["https://", "http://", "HTTP://", ""]),
+)
 def test_no_event_or_header_gets_a_server_error(beacon_client, url, referrer, agent, country, scheme):
-    body = {"name": "pageview", "url": scheme + url, **({"referrer": scheme + referrer} if referrer is not None else {})}
+    body = {
+        "name": "pageview",
+        "url": scheme + url,
+        **({"referrer": scheme + referrer} if referrer is not None else {}),
+    }
     response = send(beacon_client, body, agent, country)
     assert response.status_code in (202, 400), response.body
 

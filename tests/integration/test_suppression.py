@@ -23,18 +23,34 @@ def ses_event(kind: str, address: str, **feedback) -> dict:
     """An SES event as the EventBridge rule in infra/ hands it to record_mail_suppressions."""
     if kind == "bounce":
         detail_type = "Email Bounced"
-        body = {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-11-20T10:00:00.000Z",
-                "bouncedRecipients": [{"emailAddress": address, "action": "failed", "status": "5.1.1"}]}
+        body = {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "timestamp": "2026-11-20T10:00:00.000Z",
+            "bouncedRecipients": [{"emailAddress": address, "action": "failed", "status": "5.1.1"}],
+        }
     else:
         detail_type = "Email Complaint Received"
-        body = {"complaintFeedbackType": "abuse", "timestamp": "2026-11-20T11:00:00.000Z",
-                "complainedRecipients": [{"emailAddress": address}]}
+        body = {
+            "complaintFeedbackType": "abuse",
+            "timestamp": "2026-11-20T11:00:00.000Z",
+            "complainedRecipients": [{"emailAddress": address}],
+        }
     body.update(feedback)
     return {
-        "version": "0", "id": "e1", "detail-type": detail_type, "source": "aws.ses", "account": "123456789012",
-        "time": "2026-11-20T10:00:01Z", "region": "eu-west-1", "resources": [],
-        "detail": {"eventType": kind.capitalize(), kind: body,
-                   "mail": {"messageId": "0100-ses-id", "tags": {"ses:configuration-set": ["pledge-local"]}}},
+        "version": "0",
+        "id": "e1",
+        "detail-type": detail_type,
+        "source": "aws.ses",
+        "account": "123456789012",
+        "time": "2026-11-20T10:00:01Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {
+            "eventType": kind.capitalize(),
+            kind: body,
+            "mail": {"messageId": "0100-ses-id", "tags": {"ses:configuration-set": ["pledge-local"]}},
+        },
     }
 
 
@@ -57,8 +73,12 @@ def test_a_hard_bounce_stops_all_mail_to_the_address(client):
     assert record(client, ses_event("bounce", address)) == {"suppressed": 1}
 
     contact(client, address)  # the inquiry is taken; its acknowledgement is not sent
-    email = mailer.Email(recipient=address.upper(), subject="Your order", template="contact_ack",
-                         context={"name": "J", "topic": "sales", "inquiry_id": "I1", "received_at": "now"})
+    email = mailer.Email(
+        recipient=address.upper(),
+        subject="Your order",
+        template="contact_ack",
+        context={"name": "J", "topic": "sales", "inquiry_id": "I1", "received_at": "now"},
+    )
     with pytest.raises(mailer.MailRejected) as refused:
         mailer.send(email)
 
@@ -84,10 +104,17 @@ def test_ops_customer_record_shows_a_complaint_and_counts_repeats(client):
 
     shown = client.lambda_.invoke("ops_customer_record", {"customer_number": account.customer_number}).payload
 
-    assert shown["suppression"] == {"in_force": True, "reason": "complaint", "detail": "abuse",
-                                    "since": "2026-11-20T11:00:00.000Z", "last_event_at": "2026-11-20T11:00:00.000Z",
-                                    "events": 2, "ses_message_id": "0100-ses-id", "lifted_at": None,
-                                    "lift_reason": None}
+    assert shown["suppression"] == {
+        "in_force": True,
+        "reason": "complaint",
+        "detail": "abuse",
+        "since": "2026-11-20T11:00:00.000Z",
+        "last_event_at": "2026-11-20T11:00:00.000Z",
+        "events": 2,
+        "ses_message_id": "0100-ses-id",
+        "lifted_at": None,
+        "lift_reason": None,
+    }
     contact(client, other)
     assert [m["to"] for m in outbox_after_signup()] == [[other]]
 
@@ -116,8 +143,10 @@ def test_ops_lift_a_suppression_until_the_next_bounce(client):
     contact(client, account.email)
     assert outbox_after_signup() == []
 
-    lifted = client.lambda_.invoke("ops_lift_suppression", {"customer_number": account.customer_number,
-                                                            "reason": "complaint made by mistake, confirmed by phone"})
+    lifted = client.lambda_.invoke(
+        "ops_lift_suppression",
+        {"customer_number": account.customer_number, "reason": "complaint made by mistake, confirmed by phone"},
+    )
     assert lifted.payload["in_force"] is False and lifted.payload["lifted_at"]
     contact(client, account.email)
     assert [m["to"] for m in outbox_after_signup()] == [[account.email]]
@@ -132,6 +161,7 @@ def test_ops_lift_a_suppression_until_the_next_bounce(client):
 
 def test_lifting_what_is_not_suppressed_is_not_found(client):
     account = signup(client)
-    result = client.lambda_.invoke("ops_lift_suppression", {"customer_number": account.customer_number,
-                                                            "reason": "checking"}).payload
+    result = client.lambda_.invoke(
+        "ops_lift_suppression", {"customer_number": account.customer_number, "reason": "checking"}
+    ).payload
     assert result["error"]["code"] == "not_found"

@@ -14,13 +14,25 @@ def test_failed_writes_are_named_in_the_order_given(clean_stack):
     claim = EmailClaim("taken@example.com", customer_number="C1")
     commit([put_new(claim)])
     with pytest.raises(WriteConflict) as raised:
-        commit([audit_entry("C1", "test", "ops"), still_active("C404"), put_new(claim),
-                lambda transaction: transaction.update(claim, actions=[EmailClaim.customer_number.set("C2")],
-                                                       condition=EmailClaim.customer_number == "C9")])
+        commit(
+            [
+                audit_entry("C1", "test", "ops"),
+                still_active("C404"),
+                put_new(claim),
+                lambda transaction: transaction.update(
+                    claim, actions=[EmailClaim.customer_number.set("C2")], condition=EmailClaim.customer_number == "C9"
+                ),
+            ]
+        )
     assert raised.value.failed == {"#1", "#2", "#3"}
     with pytest.raises(WriteConflict) as raised:
-        commit([lambda transaction: transaction.update(claim, actions=[EmailClaim.customer_number.set("C2")],
-                                                       condition=EmailClaim.customer_number == "C9"),
-                audit_entry("C1", "test", "ops")])
+        commit(
+            [
+                lambda transaction: transaction.update(
+                    claim, actions=[EmailClaim.customer_number.set("C2")], condition=EmailClaim.customer_number == "C9"
+                ),
+                audit_entry("C1", "test", "ops"),
+            ]
+        )
     assert raised.value.failed == {"#0"}
     assert Customer.find("C404") is None

@@ -82,7 +82,19 @@ def test_refs_are_inlined_and_2020_12_keywords_translated():
     schema = resolved_schema("ops_customer_record", "lambda")
     common = json.loads((SCHEMA_DIR / "common.json").read_text())["$defs"]["customer_number"]
     assert schema["properties"]["customer_number"]["pattern"] == common["pattern"]
-    translated = openapi_schema({"$schema": "x", "$comment": "why", "type": ["string", "null"], "const": "a",
-                                 "properties": {"const": {"type": "string"}}})
-    assert translated == {"description": "why", "type": "string", "nullable": True, "enum": ["a"],
-                          "properties": {"const": {"type": "string"}}}
+    translated = openapi_schema(
+        {
+            "$schema": "x",
+            "$comment": "why",
+            "type": ["string", "null"],
+            "const": "a",
+            "properties": {"const": {"type": "string"}},
+        }
+    )
+    assert translated == {
+        "description": "why",
+        "type": "string",
+        "nullable": True,
+        "enum": ["a"],
+        "properties": {"const": {"type": "string"}},
+    }

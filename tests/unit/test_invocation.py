@@ -8,19 +8,24 @@ from chalicelib import invocation
 
 
 def context(cognito=None, custom=None, request_id="req-1"):
-    return SimpleNamespace(aws_request_id=request_id,
-                           identity=SimpleNamespace(cognito_identity_id=cognito, cognito_identity_pool_id=None),
-                           client_context=SimpleNamespace(client=None, env=None, custom=custom) if custom else None)
+    return SimpleNamespace(
+        aws_request_id=request_id,
+        identity=SimpleNamespace(cognito_identity_id=cognito, cognito_identity_pool_id=None),
+        client_context=SimpleNamespace(client=None, env=None, custom=custom) if custom else None,
+    )
 
 
-@pytest.mark.parametrize("ctx, caller", [
-    (context(), None),  # a console test or a plain `aws lambda invoke`: only CloudTrail knows
-    (context(cognito="eu-west-1:abc"), "cognito:eu-west-1:abc"),
-    (context(custom={"caller": "alice@ops"}), "declared:alice@ops"),
-    (context(custom={"caller": "alice\nINFO forged log line"}), None),
-    (context(custom={"caller": 42}), None),
-    (SimpleNamespace(), None),
-])
+@pytest.mark.parametrize(
+    "ctx, caller",
+    [
+        (context(), None),  # a console test or a plain `aws lambda invoke`: only CloudTrail knows
+        (context(cognito="eu-west-1:abc"), "cognito:eu-west-1:abc"),
+        (context(custom={"caller": "alice@ops"}), "declared:alice@ops"),
+        (context(custom={"caller": "alice\nINFO forged log line"}), None),
+        (context(custom={"caller": 42}), None),
+        (SimpleNamespace(), None),
+    ],
+)
 def test_the_caller_is_what_lambda_was_given(ctx, caller):
     assert invocation.caller_of(ctx) == caller
 

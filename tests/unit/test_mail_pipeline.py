@@ -15,8 +15,12 @@ from chalicelib.mail.sender import ATTEMPTS, MailDeferred, MailRejected, send_ra
 from chalicelib.services import mailer
 
 RAW = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
-REQUEST = {"FromEmailAddress": "a@example.com", "Destination": {"ToAddresses": ["b@example.com"]},
-           "Content": {"Raw": {"Data": RAW}}, "ConfigurationSetName": "pledge"}
+REQUEST = {
+    "FromEmailAddress": "a@example.com",
+    "Destination": {"ToAddresses": ["b@example.com"]},
+    "Content": {"Raw": {"Data": RAW}},
+    "ConfigurationSetName": "pledge",
+}
 
 
 @pytest.fixture
@@ -100,8 +104,14 @@ def test_programming_errors_are_not_disguised_as_mail_errors():
 
 def test_a_long_list_unsubscribe_url_stays_one_plain_header():
     url = "https://pledge.example.com/unsubscribe?token=k1.C1234567890.special_offers." + "A" * 43
-    raw = build_message("privacy@hostbay.example", "a@example.com", "Offers", "text", "<p>html</p>",
-                        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    raw = build_message(
+        "privacy@hostbay.example",
+        "a@example.com",
+        "Offers",
+        "text",
+        "<p>html</p>",
+        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
     assert f"List-Unsubscribe: <{url}>".encode() in raw
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -109,7 +119,9 @@ def test_a_long_list_unsubscribe_url_stays_one_plain_header():
 
 def test_header_injection_is_refused():
     with pytest.raises(ValueError):
-        build_message("a@example.com", "b@example.com", "s", "t", "h", {"List-Unsubscribe": "<x>\r\nBcc: c@example.com"})
+        build_message(
+            "a@example.com", "b@example.com", "s", "t", "h", {"List-Unsubscribe": "<x>\r\nBcc: c@example.com"}
+        )
 
 
 def test_a_read_timeout_is_uncertain_and_never_retried():

@@ -7,13 +7,20 @@ route or a per-customer ops function that scans fails the tests that exercise it
 from infra.iam import load_access
 
 # Bulk work over every customer, campaign or bucket: scanning (in segments) is the point.
-MAY_SCAN = {"ops_send_marketing", "dispatch_policy_notices", "ops_abuse_cases", "ops_site_statistics",
-            "destroy_stats_salts"}
+MAY_SCAN = {
+    "ops_send_marketing",
+    "dispatch_policy_notices",
+    "ops_abuse_cases",
+    "ops_site_statistics",
+    "destroy_stats_salts",
+}
 
 
 def test_only_bulk_functions_may_scan():
-    scanning = {name: sorted(table for table, verbs in grant.get("tables", {}).items() if "scan" in verbs)
-                for name, grant in load_access().items()}
+    scanning = {
+        name: sorted(table for table, verbs in grant.get("tables", {}).items() if "scan" in verbs)
+        for name, grant in load_access().items()
+    }
     offenders = {name: tables for name, tables in scanning.items() if tables and name not in MAY_SCAN}
     assert offenders == {}
 

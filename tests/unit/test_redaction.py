@@ -10,8 +10,11 @@ def test_emails_are_masked():
 
 def test_secret_keys_are_redacted_at_any_depth():
     data = {"password": "hunter2", "nested": {"csrf_token": "abc", "card_number": "4111"}, "name": "ok"}
-    assert redact(data) == {"password": "[redacted]", "nested": {"csrf_token": "[redacted]",
-                                                                "card_number": "[redacted]"}, "name": "ok"}
+    assert redact(data) == {
+        "password": "[redacted]",
+        "nested": {"csrf_token": "[redacted]", "card_number": "[redacted]"},
+        "name": "ok",
+    }
 
 
 def test_the_logger_output_is_redacted():

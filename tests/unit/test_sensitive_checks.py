@@ -13,25 +13,50 @@ from chalicelib.services.payment_methods import brand_of, card_digits, normal_ib
 from tests import iam_guard
 
 
-@pytest.mark.parametrize("digits, valid", [("4111111111111111", True), ("4111111111111112", False),
-                                           ("378282246310005", True), ("79927398713", True), ("0", True)])
+@pytest.mark.parametrize(
+    "digits, valid",
+    [
+        ("4111111111111111", True),
+        ("4111111111111112", False),
+        ("378282246310005", True),
+        ("79927398713", True),
+        ("0", True),
+    ],
+)
 def test_luhn(digits, valid):
     assert luhn_valid(digits) is valid
 
 
-@pytest.mark.parametrize("iban, valid", [("GB82WEST12345698765432", True), ("NL91ABNA0417164300", True),
-                                         ("DE89370400440532013000", True), ("GB82WEST12345698765433", False),
-                                         ("GB82", False), ("1282WEST12345698765432", False),
-                                         ("GB82WEST1234569876543!", False)])
+@pytest.mark.parametrize(
+    "iban, valid",
+    [
+        ("GB82WEST12345698765432", True),
+        ("NL91ABNA0417164300", True),
+        ("DE89370400440532013000", True),
+        ("GB82WEST12345698765433", False),
+        ("GB82", False),
+        ("1282WEST12345698765432", False),
+        ("GB82WEST1234569876543!", False),
+    ],
+)
 def test_iban(iban, valid):
     assert iban_valid(iban) is valid
 
 
-@pytest.mark.parametrize("number, brand", [
-    ("4000056655665556", "visa"), ("5105105105105100", "mastercard"), ("2720999999999996", "mastercard"),
-    ("2721000000000004", "unknown"), ("371449635398431", "amex"), ("6445644564456445", "discover"),
-    ("6221260000000000", "discover"), ("6229260000000000", "unknown"), ("3530111333300000", "unknown"),
-])
+@pytest.mark.parametrize(
+    "number, brand",
+    [
+        ("4000056655665556", "visa"),
+        ("5105105105105100", "mastercard"),
+        ("2720999999999996", "mastercard"),
+        ("2721000000000004", "unknown"),
+        ("371449635398431", "amex"),
+        ("6445644564456445", "discover"),
+        ("6221260000000000", "discover"),
+        ("6229260000000000", "unknown"),
+        ("3530111333300000", "unknown"),
+    ],
+)
 def test_brand_from_prefix(number, brand):
     assert brand_of(number) == brand
 
@@ -69,10 +94,11 @@ def test_the_iam_guard_refuses_decrypt_to_the_api():
         iam_guard.check_kms("kms:Decrypt", context)
         iam_guard.check_kms("kms:GenerateDataKey", {"customer_number": "C1"})
     denied, iam_guard._denied[:] = list(iam_guard._denied), []
-    assert denied == ["api_handler: kms:Decrypt on the sensitive key (add it to infra/function_access.json if the "
-                      "function needs it)",
-                      "api_handler: kms:GenerateDataKey with encryption context keys ['customer_number'] (add it to "
-                      "infra/function_access.json if the function needs it)"]
+    assert denied == [
+        "api_handler: kms:Decrypt on the sensitive key (add it to infra/function_access.json if the function needs it)",
+        "api_handler: kms:GenerateDataKey with encryption context keys ['customer_number'] (add it to "
+        "infra/function_access.json if the function needs it)",
+    ]
     with iam_guard.running("ops_reveal_sensitive"):
         iam_guard.check_kms("kms:Decrypt", context)
     assert iam_guard._denied == []

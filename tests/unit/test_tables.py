@@ -10,8 +10,17 @@ import chalicelib.store
 from chalicelib.store.base import MODELS
 
 INFRA = json.loads((Path(__file__).resolve().parents[2] / "infra" / "tables.json").read_text())
-EPHEMERAL = {"sessions", "login_throttle", "idempotency", "carts", "mail_limits", "account_tokens", "stats_seen",
-             "stats_salts", "abuse_counters"}
+EPHEMERAL = {
+    "sessions",
+    "login_throttle",
+    "idempotency",
+    "carts",
+    "mail_limits",
+    "account_tokens",
+    "stats_seen",
+    "stats_salts",
+    "abuse_counters",
+}
 USED_WITHOUT_MODEL = {"idempotency"}  # written by Powertools' idempotency layer
 
 

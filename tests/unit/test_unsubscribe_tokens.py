@@ -65,10 +65,20 @@ def test_forged_truncated_and_resigned_tokens_are_refused(secrets):
     without_purpose = hmac.new(bytes.fromhex(K1), f"k1.C42.{topic}".encode(), hashlib.sha256).digest()
     padded = signature + "="
     candidates = [
-        None, "", token[:-1], token[:-10], f"{key_id}.C43.{topic}.{signature}", f"{key_id}.{customer}.website.{signature}",
-        f"{key_id}.{customer}.weather.{signature}", f"k3.{customer}.{topic}.{signature}", resigned, padded,
+        None,
+        "",
+        token[:-1],
+        token[:-10],
+        f"{key_id}.C43.{topic}.{signature}",
+        f"{key_id}.{customer}.website.{signature}",
+        f"{key_id}.{customer}.weather.{signature}",
+        f"k3.{customer}.{topic}.{signature}",
+        resigned,
+        padded,
         f"k1.C42.{topic}.{base64.urlsafe_b64encode(without_purpose).rstrip(b'=').decode()}",
-        token.upper(), token + "\n", f"{token}.extra",
+        token.upper(),
+        token + "\n",
+        f"{token}.extra",
     ]
     for forged in candidates:
         with pytest.raises(ValidationFailed):
@@ -92,5 +102,7 @@ def test_re_encoded_signature_with_the_same_bytes_is_refused(secrets):
 def test_list_unsubscribe_headers_follow_rfc_8058(secrets):
     url = unsubscribe_url("C42", "products")
     assert url.startswith("https://pledge.example.com/unsubscribe?token=k1.C42.products.")
-    assert list_unsubscribe_headers(url) == {"List-Unsubscribe": f"<{url}>",
-                                             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    assert list_unsubscribe_headers(url) == {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -42,8 +42,15 @@ def test_every_string_in_every_schema_has_a_length_limit():
 
 
 def test_missing_unknown_and_nested_fields_are_named_by_path():
-    details = details_of("signup", {"email": "a@b.co", "password": "x" * 12, "colour": "red",
-                                    "address": {"line1": "a", "city": "b", "country": "NL"}})
+    details = details_of(
+        "signup",
+        {
+            "email": "a@b.co",
+            "password": "x" * 12,
+            "colour": "red",
+            "address": {"line1": "a", "city": "b", "country": "NL"},
+        },
+    )
     paths = {d["path"]: d["message"] for d in details}
     assert paths["name"] == "is required"
     assert paths["colour"] == "is not an allowed field"
