@@ -56,10 +56,15 @@ def checkout_calls(report) -> None:
             (
                 "POST /orders",
                 order_calls,
-                "1 checkout transaction; reads: session, customer, cart, payment method; "
-                "idempotency put + update; mail: suppression read + log transaction",
+                "1 checkout transaction; reads: session, customer, cart, payment method, "
+                "the order read back; idempotency put + update; mail: suppression read "
+                "+ log transaction",
             ),
-            ("POST /orders retry", retry_calls, "session read + the idempotency put that finds the first answer"),
+            (
+                "POST /orders retry",
+                retry_calls,
+                "session + the idempotency put that finds the first order id + the order read",
+            ),
             ("GET /orders", list_calls, "session + 1 query + 1 batch get"),
         ):
             detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
