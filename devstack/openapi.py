@@ -29,20 +29,28 @@ def request_schema_names(spec: dict) -> set[str]:
 
 
 def inlined(name: str) -> dict:
-    """A schema file as a component: no `$schema`/`$id`, refs into common.json rewritten."""
+    """A schema file as a component: no `$schema`/`$id`; refs into common.json, and the
+    file's refs into itself (`#/$defs/...`), rewritten to point at the components."""
     schema = json.loads((SCHEMAS / f"{name}.json").read_text())
     schema.pop("$schema", None)
     schema.pop("$id", None)
-    return _rewrite(schema)
+    return _rewrite(schema, f"#/components/schemas/{name}/")
 
 
-def _rewrite(node):
+def _rewritten_ref(ref: str, own: str) -> str:
+    if ref.startswith(COMMON_REF):
+        return COMMON_COMPONENT + ref[len(COMMON_REF):]
+    if ref.startswith("#/"):
+        return own + ref[2:]
+    return ref
+
+
+def _rewrite(node, own: str):
     if isinstance(node, dict):
-        return {key: (COMMON_COMPONENT + value[len(COMMON_REF):]
-                      if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_REF) else _rewrite(value))
+        return {key: (_rewritten_ref(value, own) if key == "$ref" and isinstance(value, str) else _rewrite(value, own))
                 for key, value in node.items()}
     if isinstance(node, list):
-        return [_rewrite(item) for item in node]
+        return [_rewrite(item, own) for item in node]
     return node
 
 
