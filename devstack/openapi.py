@@ -1,6 +1,7 @@
 """`python -m devstack openapi`: copy the request-body JSON Schemas (chalicelib/schemas)
 into chalicelib/openapi.json, so the served document validates bodies exactly as the app
-does. tests/unit/test_openapi.py fails while the copy is stale.
+does, and the catalog's skus into the `sku` path parameter. tests/unit/test_openapi.py
+fails while the copy is stale.
 
 Paths, responses and the response schemas are written by hand in openapi.json."""
 
@@ -13,6 +14,7 @@ from .config import REPO_ROOT
 
 SPEC = REPO_ROOT / "chalicelib" / "openapi.json"
 SCHEMAS = REPO_ROOT / "chalicelib" / "schemas"
+CATALOG = REPO_ROOT / "chalicelib" / "data" / "catalog.json"
 COMMON_REF = "common.json#/"
 COMMON_COMPONENT = "#/components/schemas/common/"
 
@@ -57,7 +59,10 @@ def _rewrite(node, own: str):
 def synced(spec: dict) -> dict:
     schemas = dict(spec["components"]["schemas"])
     schemas.update({name: inlined(name) for name in sorted(request_schema_names(spec))})
-    return {**spec, "components": {**spec["components"], "schemas": schemas}}
+    parameters = dict(spec["components"]["parameters"])
+    skus = [product["sku"] for product in json.loads(CATALOG.read_text())["products"]]
+    parameters["Sku"] = {**parameters["Sku"], "schema": {**parameters["Sku"]["schema"], "enum": skus}}
+    return {**spec, "components": {**spec["components"], "schemas": schemas, "parameters": parameters}}
 
 
 def render(spec: dict) -> str:
