@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chalicelib.errors import PledgeError
+from chalicelib.input_guard import check_encodable
 from chalicelib.observability import flush_metrics, get_logger
 from chalicelib.validation import validate
 
@@ -13,7 +14,9 @@ def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str |
     """`{"error": {...}}` for a bad event or a refused action; the action's result otherwise."""
     logger = get_logger()
     try:
-        result = action(validate(schema or name, event if event is not None else {}))
+        event = event if event is not None else {}
+        check_encodable(event)
+        result = action(validate(schema or name, event))
     except PledgeError as error:
         logger.info("ops function refused", extra={"function": name, "code": error.code})
         return error.to_dict()
