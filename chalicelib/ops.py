@@ -9,6 +9,7 @@ from typing import Any, Callable
 from chalice import Chalice
 
 from chalicelib.errors import PledgeError
+from chalicelib.input_guard import check_encodable
 from chalicelib.observability import flush_metrics, get_logger
 from chalicelib.validation import validate
 
@@ -52,7 +53,9 @@ def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str |
     """`{"error": {...}}` for a bad event or a refused action; the action's result otherwise."""
     logger = get_logger()
     try:
-        result = action(validate(schema or name, event if event is not None else {}))
+        event = event if event is not None else {}
+        check_encodable(event)
+        result = action(validate(schema or name, event))
     except PledgeError as error:
         # Why, without values: the code, the contract's message (written by us, never
         # quoting input) and the paths of the fields at fault.

@@ -1,6 +1,7 @@
 """`python -m devstack openapi`: copy the request-body JSON Schemas (chalicelib/schemas)
 into chalicelib/openapi.json, so the served document validates bodies exactly as the app
-does. tests/unit/test_openapi.py fails while the copy is stale.
+does, and the catalog's skus into the `sku` path parameter. tests/unit/test_openapi.py
+fails while the copy is stale.
 
 Paths, responses and the response schemas are written by hand in openapi.json."""
 
@@ -13,6 +14,7 @@ from .config import REPO_ROOT
 
 SPEC = REPO_ROOT / "chalicelib" / "openapi.json"
 SCHEMAS = REPO_ROOT / "chalicelib" / "schemas"
+CATALOG = REPO_ROOT / "chalicelib" / "data" / "catalog.json"
 COMMON_REF = "common.json#/"
 COMMON_COMPONENT = "#/components/schemas/common/"
 
@@ -29,32 +31,40 @@ def request_schema_names(spec: dict) -> set[str]:
 
 
 def inlined(name: str) -> dict:
-    """A schema file as a component: no `$schema`/`$id`, refs into common.json rewritten."""
+    """A schema file as a component: no `$schema`/`$id`; refs into common.json, and the
+    file's refs into itself (`#/$defs/...`), rewritten to point at the components."""
     schema = json.loads((SCHEMAS / f"{name}.json").read_text())
     schema.pop("$schema", None)
     schema.pop("$id", None)
-    return _rewrite(schema)
+    return _rewrite(schema, f"#/components/schemas/{name}/")
 
 
-def _rewrite(node):
+def _rewritten_ref(ref: str, own: str) -> str:
+    if ref.startswith(COMMON_REF):
+        return COMMON_COMPONENT + ref[len(COMMON_REF) :]
+    if ref.startswith("#/"):
+        return own + ref[2:]
+    return ref
+
+
+def _rewrite(node, own: str):
     if isinstance(node, dict):
         return {
-            key: (
-                COMMON_COMPONENT + value[len(COMMON_REF) :]
-                if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_REF)
-                else _rewrite(value)
-            )
+            key: (_rewritten_ref(value, own) if key == "$ref" and isinstance(value, str) else _rewrite(value, own))
             for key, value in node.items()
         }
     if isinstance(node, list):
-        return [_rewrite(item) for item in node]
+        return [_rewrite(item, own) for item in node]
     return node
 
 
 def synced(spec: dict) -> dict:
     schemas = dict(spec["components"]["schemas"])
     schemas.update({name: inlined(name) for name in sorted(request_schema_names(spec))})
-    return {**spec, "components": {**spec["components"], "schemas": schemas}}
+    parameters = dict(spec["components"]["parameters"])
+    skus = [product["sku"] for product in json.loads(CATALOG.read_text())["products"]]
+    parameters["Sku"] = {**parameters["Sku"], "schema": {**parameters["Sku"]["schema"], "enum": skus}}
+    return {**spec, "components": {**spec["components"], "schemas": schemas, "parameters": parameters}}
 
 
 def render(spec: dict) -> str:

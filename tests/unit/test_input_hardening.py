@@ -143,3 +143,15 @@ def test_mime_refuses_cr_or_lf_in_any_header(field):
     values[field] += "\nBcc: victim@example.com"
     with pytest.raises(ValueError):
         build_message(values["sender"], values["recipient"], values["subject"], "text", "<p>html</p>")
+
+
+def test_an_ops_event_holding_a_lone_surrogate_is_refused_before_its_action():
+    from chalicelib.ops import run_ops
+
+    def never(event):
+        raise AssertionError("the action ran")
+
+    event = {"customer_number": "C1", "recipient": "Acme \ud800", "purpose": "audit", "categories": ["contact"]}
+    answer = run_ops("ops_disclose_customer_data", event, never)
+    assert answer["error"]["code"] == "validation_error"
+    assert answer["error"]["details"] == [{"path": "recipient", "message": "is not valid Unicode text"}]

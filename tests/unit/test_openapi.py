@@ -44,7 +44,10 @@ def test_every_operation_documents_the_error_shape_for_client_errors():
 
 
 def test_the_error_schema_is_what_the_app_answers():
-    error_schema = {**spec()["components"]["schemas"]["Error"], "$schema": "https://json-schema.org/draft/2020-12/schema"}
+    error_schema = {
+        **spec()["components"]["schemas"]["Error"],
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    }
     validator = Draft202012Validator(error_schema)
     validator.validate(NotFound("No such ticket.").to_dict())
     validator.validate(ValidationFailed("bad", [{"path": "email", "message": "has an invalid format"}]).to_dict())
