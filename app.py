@@ -4,7 +4,10 @@ Services used only by ops and scheduled functions are imported inside those func
 every Lambda function imports this module, and the API's cold start should not pay for
 code it never runs."""
 
+from typing import Any
+
 from chalice import Chalice
+from chalice.app import CloudWatchEvent
 
 from chalicelib.invocation import observe_invocation
 from chalicelib.ops import accepts_any_event, run_ops, run_scheduled
@@ -38,14 +41,14 @@ app.register_blueprint(orders)
 
 
 @app.lambda_function(name="ops_customer_record")
-def ops_customer_record(event, context):
+def ops_customer_record(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import records
 
     return run_ops("ops_customer_record", event, lambda e: records.customer_record(e["customer_number"]))
 
 
 @app.lambda_function(name="ops_record_support")
-def ops_record_support(event, context):
+def ops_record_support(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import support as support_service
 
     return run_ops(
@@ -54,7 +57,7 @@ def ops_record_support(event, context):
 
 
 @app.lambda_function(name="ops_deactivate_customer")
-def ops_deactivate_customer(event, context):
+def ops_deactivate_customer(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import retention
 
     return run_ops(
@@ -63,7 +66,7 @@ def ops_deactivate_customer(event, context):
 
 
 @app.lambda_function(name="ops_legal_hold")
-def ops_legal_hold(event, context):
+def ops_legal_hold(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import retention
 
     return run_ops(
@@ -74,28 +77,28 @@ def ops_legal_hold(event, context):
 
 
 @app.lambda_function(name="ops_retention_review")
-def ops_retention_review(event, context):
+def ops_retention_review(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import retention
 
     return run_ops("ops_retention_review", event, lambda e: retention.customers_due_for_review())
 
 
 @app.lambda_function(name="ops_anonymize_customer")
-def ops_anonymize_customer(event, context):
+def ops_anonymize_customer(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import retention
 
     return run_ops("ops_anonymize_customer", event, lambda e: retention.anonymize_customer(e["customer_number"]))
 
 
 @app.lambda_function(name="ops_review_inquiry")
-def ops_review_inquiry(event, context):
+def ops_review_inquiry(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import inquiries
 
     return run_ops("ops_review_inquiry", event, lambda e: inquiries.review_inquiry(e["inquiry_id"], e["decision"]))
 
 
 @app.lambda_function(name="ops_send_marketing")
-def ops_send_marketing(event, context):
+def ops_send_marketing(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import marketing
 
     return run_ops(
@@ -104,7 +107,7 @@ def ops_send_marketing(event, context):
 
 
 @app.lambda_function(name="ops_set_preferences")
-def ops_set_preferences(event, context):
+def ops_set_preferences(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import preferences as preferences_service
 
     return run_ops(
@@ -115,7 +118,7 @@ def ops_set_preferences(event, context):
 
 
 @app.lambda_function(name="ops_disclose_customer_data")
-def ops_disclose_customer_data(event, context):
+def ops_disclose_customer_data(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import disclosures as disclosure_service
 
     return run_ops("ops_disclose_customer_data", event,
@@ -123,7 +126,7 @@ def ops_disclose_customer_data(event, context):
 
 
 @app.lambda_function(name="record_mail_suppressions")
-def record_mail_suppressions(event, context):
+def record_mail_suppressions(event: dict[str, Any], context: Any) -> dict:
     """Fed by an EventBridge rule (infra/) with SES bounce and complaint events."""
     from chalicelib.services import suppression
 
@@ -131,7 +134,7 @@ def record_mail_suppressions(event, context):
 
 
 @app.lambda_function(name="ops_lift_suppression")
-def ops_lift_suppression(event, context):
+def ops_lift_suppression(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import suppression
 
     return run_ops("ops_lift_suppression", event, lambda e: suppression.lift_suppression(e["customer_number"],
@@ -139,7 +142,7 @@ def ops_lift_suppression(event, context):
 
 
 @app.lambda_function(name="ops_reveal_sensitive")
-def ops_reveal_sensitive(event, context):
+def ops_reveal_sensitive(event: dict[str, Any], context: Any) -> dict:
     """The only function (with ops_disclose_customer_data) whose role may kms:Decrypt."""
     from chalicelib.services import sensitive as sensitive_service
 
@@ -149,14 +152,14 @@ def ops_reveal_sensitive(event, context):
 
 
 @app.lambda_function(name="ops_publish_policy")
-def ops_publish_policy(event, context):
+def ops_publish_policy(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services.policy import publish_policy
 
     return run_ops("ops_publish_policy", event, publish_policy)
 
 
 @app.lambda_function(name="ops_resolve_notice")
-def ops_resolve_notice(event, context):
+def ops_resolve_notice(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import notices
 
     return run_ops(
@@ -169,10 +172,10 @@ def ops_resolve_notice(event, context):
 
 @accepts_any_event
 @app.schedule(NOTICE_DISPATCH_SCHEDULE, name="dispatch_policy_notices")
-def dispatch_policy_notices(event):
+def dispatch_policy_notices(event: CloudWatchEvent) -> dict:
     from chalicelib.services import notices
 
-    context = event.context
+    context: Any = event.context  # a LambdaContext at run time, whatever Chalice declares
     return run_scheduled(
         "dispatch_policy_notices",
         lambda: notices.dispatch_notices(lambda: context.get_remaining_time_in_millis() / 1000),
@@ -181,28 +184,28 @@ def dispatch_policy_notices(event):
 
 @accepts_any_event
 @app.schedule(POLICY_ACTIVATION_SCHEDULE, name="activate_policy_versions")
-def activate_policy_versions(event):
+def activate_policy_versions(event: CloudWatchEvent) -> dict:
     from chalicelib.services import activation
 
     return run_scheduled("activate_policy_versions", activation.activate_policy_versions)
 
 
 @app.lambda_function(name="ops_site_statistics")
-def ops_site_statistics(event, context):
+def ops_site_statistics(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import statistics
 
     return run_ops("ops_site_statistics", event, lambda e: statistics.site_statistics(e["from"], e["to"]))
 
 
 @app.lambda_function(name="ops_abuse_cases")
-def ops_abuse_cases(event, context):
+def ops_abuse_cases(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import abuse
 
     return run_ops("ops_abuse_cases", event, lambda e: abuse.list_cases(e.get("status")))
 
 
 @app.lambda_function(name="ops_close_abuse_case")
-def ops_close_abuse_case(event, context):
+def ops_close_abuse_case(event: dict[str, Any], context: Any) -> dict:
     from chalicelib.services import abuse
 
     return run_ops("ops_close_abuse_case", event, lambda e: abuse.close_case(e["case_id"], e["resolution"]))
@@ -210,7 +213,7 @@ def ops_close_abuse_case(event, context):
 
 @accepts_any_event
 @app.schedule(STATS_SALT_SCHEDULE, name="destroy_stats_salts")
-def destroy_stats_salts(event):
+def destroy_stats_salts(event: CloudWatchEvent) -> dict:
     from chalicelib.services import statistics
 
     return run_scheduled("destroy_stats_salts", statistics.destroy_old_salts)
