@@ -7,8 +7,9 @@ import functools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import Callable, NamedTuple, ParamSpec, cast
+from typing import NamedTuple, ParamSpec, cast
 
 from chalice import Response
 from chalice.app import Request

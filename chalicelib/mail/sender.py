@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # SES v2 error codes that refuse this message itself (bad or blocked address, content).
 REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})

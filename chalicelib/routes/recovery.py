@@ -6,8 +6,8 @@ own form posts, which answer a page instead of JSON."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, cast
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
@@ -57,7 +57,8 @@ def _form_fields(request: Request) -> dict:
     return {name: values[0] for name, values in fields.items()}
 
 
-def _form_post(request: Request, schema: str, action: Callable[[dict], object], title: str, message: str, status: int = 200) -> Response:
+def _form_post(request: Request, schema: str, action: Callable[[dict], object], title: str, message: str,
+               status: int = 200) -> Response:
     """A page's form post: the same checks as the JSON body, the outcome as a page."""
     try:
         action(validate(schema, _form_fields(request)))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 

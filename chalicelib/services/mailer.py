@@ -9,7 +9,8 @@ message) or `MailUncertain` (SES may or may not have it); nothing is recorded fo
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from chalicelib.aws import ses_client
 from chalicelib.mail.pacing import shared_pacer

@@ -25,8 +25,8 @@ from chalicelib.store.customers import Customer
 
 def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client: Any = None) -> dict:
     campaign = _register(topic, subject, text, campaign_id)
-    result: dict[str, Any] = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0, "unconfirmed": 0,
-              "failed": 0, "complete": True}
+    result: dict[str, Any] = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0,
+                              "unconfirmed": 0, "failed": 0, "complete": True}
     for subscriber in customer_store.active_subscribers(topic):
         outcome = _deliver_one(campaign, subject, text, subscriber.customer_number, client)
         if outcome == "deferred":

@@ -168,7 +168,8 @@ def _scan(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: Work
             return False
 
 
-def _submit_chunk(customers: ResultIterator[Customer], version: PolicyVersion, run: Run, pool: WorkerPool) -> tuple[int, bool]:
+def _submit_chunk(customers: ResultIterator[Customer], version: PolicyVersion, run: Run,
+                  pool: WorkerPool) -> tuple[int, bool]:
     taken = 0
     while taken < CHUNK and not run.should_stop():
         customer = next(customers, None)

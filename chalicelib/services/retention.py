@@ -67,7 +67,8 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
     return retry_on_conflict(attempt, "The account changed while it was being deactivated; please retry.")
 
 
-def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None, now: datetime) -> RetentionRecord:
+def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None,
+                          now: datetime) -> RetentionRecord:
     settings = get_settings()
     return RetentionRecord(
         customer_number,

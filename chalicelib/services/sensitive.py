@@ -56,7 +56,8 @@ def reveal(customer_number: str, item_id: str, reason: str, request_id: str | No
 
 def reveals_of(customer_number: str) -> list[dict]:
     """Every reveal of the customer's numbers, for the export: what, when, why, by whom."""
-    return [{"item": entry.fields[0] if entry.fields else None, "reason": entry.reason, "at": entry.at, "by": entry.actor}
+    return [{"item": entry.fields[0] if entry.fields else None, "reason": entry.reason, "at": entry.at,
+             "by": entry.actor}
             for entry in entries_of(customer_number) if entry.action == REVEALED]
 
 

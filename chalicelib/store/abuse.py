@@ -120,7 +120,8 @@ def get_case(case_id: str) -> AbuseCase | None:
 
 
 def close_case(case: AbuseCase, at: str, resolution: str) -> list[Write]:
-    actions: list[Action] = [AbuseCase.status.set("closed"), AbuseCase.closed_at.set(at), AbuseCase.resolution.set(resolution)]
+    actions: list[Action] = [AbuseCase.status.set("closed"), AbuseCase.closed_at.set(at),
+                             AbuseCase.resolution.set(resolution)]
     pointer = OpenAbuseCase(open_key(case.rule, case.ip))
 
     def close(transaction: TransactWrite) -> None:

@@ -111,7 +111,8 @@ def active_subscribers(topic: str) -> ResultIterator[Customer]:
 
 
 def held_customers(created_since: str | None = None, after: dict | None = None,
-                   fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at")) -> ResultIterator[Customer]:
+                   fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+                   ) -> ResultIterator[Customer]:
     """Customers whose data is held (active or deactivated, not anonymized), optionally
     only those created at or after `created_since`, in scan order from the cursor `after`.
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""

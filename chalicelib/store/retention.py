@@ -38,7 +38,8 @@ class RetentionRecord(PledgeModel):
     initiated_by = UnicodeAttribute()  # "customer" | "ops"
     reason = UnicodeAttribute(null=True)
     legal_bases = ListAttribute(of=UnicodeAttribute)
-    record_bases: MapAttribute[str, Any] = MapAttribute(null=True)  # kind of record -> its own basis (orders: bookkeeping_law)
+    # kind of record -> its own basis (orders: bookkeeping_law)
+    record_bases: MapAttribute[str, Any] = MapAttribute(null=True)
     deactivated_at = UnicodeAttribute()
     review_at = UnicodeAttribute()
     anonymized_at = UnicodeAttribute(null=True)
