@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 
 @lru_cache(maxsize=1)
-def ses_client():
+def ses_client() -> Any:
     """SES v2 without botocore's own retries: a retried send after a read timeout could
     deliver a message twice, so mail/sender.py alone decides what to retry."""
     import boto3
@@ -16,7 +17,7 @@ def ses_client():
 
 
 @lru_cache(maxsize=1)
-def kms_client():
+def kms_client() -> Any:
     import boto3
 
     return boto3.client("kms")

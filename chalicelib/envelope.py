@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 NONCE_BYTES = 12
 
@@ -34,7 +34,7 @@ def _associated_data(context: dict[str, str]) -> bytes:
     return json.dumps(context, sort_keys=True, separators=(",", ":")).encode()
 
 
-def seal(client, key_id: str, plaintext: str, context: dict[str, str]) -> Sealed:
+def seal(client: Any, key_id: str, plaintext: str, context: dict[str, str]) -> Sealed:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     data_key = client.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=context)
@@ -43,7 +43,7 @@ def seal(client, key_id: str, plaintext: str, context: dict[str, str]) -> Sealed
     return Sealed(data_key["CiphertextBlob"], nonce, ciphertext)
 
 
-def unseal(client, key_id: str, sealed: Sealed, context: dict[str, str]) -> str:
+def unseal(client: Any, key_id: str, sealed: Sealed, context: dict[str, str]) -> str:
     from botocore.exceptions import ClientError
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

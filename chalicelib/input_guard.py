@@ -7,6 +7,7 @@ of header values the app reads."""
 from __future__ import annotations
 
 import re
+from typing import Any, TypeGuard
 
 from chalicelib.errors import ValidationFailed
 
@@ -38,7 +39,7 @@ def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-def check_encodable(value, path: str = "") -> None:
+def check_encodable(value: Any, path: str = "") -> None:
     """Refuse any string (or object key) holding a lone surrogate, naming its field path."""
     if isinstance(value, str):
         if not _encodable(value):
@@ -63,6 +64,6 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def token_shaped(value: str | None) -> bool:
+def token_shaped(value: str | None) -> TypeGuard[str]:
     """A session or CSRF token as we issue them: ASCII letters, digits, `_`, `-`, at most 128."""
-    return bool(value) and TOKEN_SHAPE.fullmatch(value) is not None
+    return value is not None and TOKEN_SHAPE.fullmatch(value) is not None

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalice.app import BaseLambdaEvent
 
 DECLARED_CALLER = re.compile(r"^[A-Za-z0-9._@+-]{1,128}$")
 
@@ -36,7 +41,7 @@ def current_request_id() -> str | None:
     return invocation.request_id if invocation else None
 
 
-def caller_of(context) -> str | None:
+def caller_of(context: Any) -> str | None:
     """`cognito:<identity id>`, `declared:<custom.caller>`, or None."""
     cognito = getattr(getattr(context, "identity", None), "cognito_identity_id", None)
     if isinstance(cognito, str) and cognito:
@@ -48,7 +53,7 @@ def caller_of(context) -> str | None:
     return None
 
 
-def observe_invocation(event, get_response):
+def observe_invocation(event: BaseLambdaEvent, get_response: Callable[[BaseLambdaEvent], Any]) -> Any:
     """Chalice middleware for pure Lambda and scheduled functions: the invocation's request
     id and caller for the audit trail, and the request id as the logs' correlation id."""
     from chalicelib.observability import get_logger

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.checksums import iban_valid, luhn_valid
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+    from aws_lambda_powertools.logging.types import LogRecord
 
 EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 SECRET_KEY_PATTERN = re.compile(
@@ -52,25 +57,25 @@ class _RedactingFormatter:
     """Wraps the Powertools JSON formatter so every record is redacted before output."""
 
     @staticmethod
-    def build():
+    def build() -> LambdaPowertoolsFormatter:
         from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
         class RedactingFormatter(LambdaPowertoolsFormatter):
-            def serialize(self, log: dict) -> str:
+            def serialize(self, log: LogRecord) -> str:
                 return super().serialize(redact(log))
 
         return RedactingFormatter()
 
 
 @lru_cache(maxsize=1)
-def get_logger():
+def get_logger() -> Logger:
     from aws_lambda_powertools import Logger
 
     return Logger(service="pledge", logger_formatter=_RedactingFormatter.build())
 
 
 @lru_cache(maxsize=1)
-def get_metrics():
+def get_metrics() -> Metrics:
     from aws_lambda_powertools import Metrics
 
     return Metrics(namespace="Pledge", service="pledge")

@@ -4,7 +4,7 @@ schema of that name, the service's answer (or the contract's error) returned as 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice import Chalice
 
@@ -12,6 +12,9 @@ from chalicelib.errors import PledgeError
 from chalicelib.input_guard import check_encodable
 from chalicelib.observability import flush_metrics, get_logger
 from chalicelib.validation import validate
+
+if TYPE_CHECKING:
+    from chalice.app import EventSourceHandler
 
 
 OpsAction = Callable[[dict], dict]
@@ -79,13 +82,13 @@ def run_scheduled(name: str, action: Callable[[], dict]) -> dict:
     return result
 
 
-def accepts_any_event(handler):
+def accepts_any_event(handler: EventSourceHandler) -> EventSourceHandler:
     """Let a scheduled function take any event, not only EventBridge's: ops run them by
     hand (`{}` from the console's test tab). Chalice would fail on the missing fields."""
     from chalice.app import CloudWatchEvent
 
     class ScheduledOrManualEvent(CloudWatchEvent):
-        def _extract_attributes(self, event_dict):
+        def _extract_attributes(self, event_dict: Any) -> None:
             given = event_dict if isinstance(event_dict, dict) else {}
             super()._extract_attributes({**MANUAL_EVENT, **given})
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from referencing import Registry
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 @lru_cache(maxsize=1)
-def _registry():
+def _registry() -> Registry:
     from referencing import Registry, Resource
 
     resources = []
@@ -26,14 +30,14 @@ def _registry():
 
 
 @lru_cache(maxsize=None)
-def _validator(schema_name: str):
+def _validator(schema_name: str) -> Any:
     from jsonschema import Draft202012Validator
 
     schema = _registry().contents(f"{schema_name}.json")
     return Draft202012Validator(schema, registry=_registry())
 
 
-def validate(schema_name: str, instance) -> dict:
+def validate(schema_name: str, instance: Any) -> dict:
     """Return the instance if it matches the schema, else raise ValidationFailed listing
     every problem with its field path."""
     errors = sorted(_validator(schema_name).iter_errors(instance), key=lambda e: list(e.absolute_path))
@@ -43,7 +47,7 @@ def validate(schema_name: str, instance) -> dict:
     return instance
 
 
-def _describe(error) -> list[dict]:
+def _describe(error: Any) -> list[dict]:
     path = ".".join(str(part) for part in error.absolute_path)
     kind, expected = error.validator, error.validator_value
     if kind == "required":
@@ -56,7 +60,7 @@ def _describe(error) -> list[dict]:
     return [{"path": path, "message": _message(kind, expected)}]
 
 
-def _message(kind: str, expected) -> str:
+def _message(kind: str, expected: Any) -> str:
     messages = {
         "type": lambda: f"must be of type {_types(expected)}",
         "minLength": lambda: f"must be at least {expected} characters",
@@ -71,7 +75,7 @@ def _message(kind: str, expected) -> str:
     return messages.get(kind, lambda: "is invalid")()
 
 
-def _types(expected) -> str:
+def _types(expected: Any) -> str:
     return " or ".join(expected) if isinstance(expected, list) else str(expected)
 
 

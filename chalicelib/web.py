@@ -7,10 +7,12 @@ import functools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import NamedTuple
+from typing import NamedTuple, ParamSpec, cast
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.errors import (
     CsrfFailed,
@@ -43,21 +45,25 @@ CHALICE_ERROR_CODES = {
 
 
 def error_response(error: PledgeError) -> Response:
-    headers = dict(JSON_HEADERS)
-    if getattr(error, "retry_after", None):
-        headers["Retry-After"] = str(error.retry_after)
+    headers: dict[str, str | list[str]] = dict(JSON_HEADERS)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     return Response(body=error.to_dict(), status_code=error.status, headers=headers)
 
 
-def json_response(body, status_code: int = 200, headers: dict | None = None) -> Response:
+def json_response(body: object, status_code: int = 200, headers: dict | None = None) -> Response:
     return Response(body=body, status_code=status_code, headers={**JSON_HEADERS, **(headers or {})})
 
 
-def handles_errors(view):
+P = ParamSpec("P")
+
+
+def handles_errors(view: Callable[P, Response]) -> Callable[P, Response]:
     """Turn a PledgeError raised by a service into the contract's JSON error."""
 
     @functools.wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
         try:
             return view(*args, **kwargs)
         except PledgeError as error:
@@ -81,18 +87,18 @@ def normalize_error(response: Response) -> Response:
     )
 
 
-def check_body_size(request) -> None:
+def check_body_size(request: Request) -> None:
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body is larger than {get_settings().max_body_bytes} bytes.")
 
 
-def json_body(request, schema_name: str) -> dict:
+def json_body(request: Request, schema_name: str) -> dict:
     """Parse and validate a JSON body. An empty body counts as `{}`."""
     content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
-    raw = request.raw_body or b""
+    raw = cast(bytes, request.raw_body or b"")  # always bytes at run time; Chalice declares str | bytes
     check_json_depth(raw)
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
@@ -102,7 +108,7 @@ def json_body(request, schema_name: str) -> dict:
     return validate(schema_name, data)
 
 
-def read_cookie(request, name: str) -> str | None:
+def read_cookie(request: Request, name: str) -> str | None:
     header = request.headers.get("cookie")
     if not header:
         return None
@@ -132,13 +138,13 @@ class Caller(NamedTuple):
     refreshed_cookie: str | None = None
 
 
-def authenticate(request) -> Caller:
+def authenticate(request: Request) -> Caller:
     """The caller's session, else 401; for state-changing methods also the CSRF token, else 403."""
     from chalicelib.services import sessions
 
     token = read_cookie(request, SESSION_COOKIE)
     session = sessions.resolve_session(token) if token else None
-    if session is None:
+    if token is None or session is None:  # no token, no session
         raise Unauthorized("Log in to continue.")
     if request.method in STATE_CHANGING and not sessions.csrf_matches(token, request.headers.get(CSRF_HEADER)):
         raise CsrfFailed("The X-CSRF-Token header is missing or does not match the session.")
@@ -146,7 +152,7 @@ def authenticate(request) -> Caller:
     return Caller(customer_number=session.customer_number, token=token, refreshed_cookie=refreshed)
 
 
-def optional_caller(request) -> Caller | None:
+def optional_caller(request: Request) -> Caller | None:
     """The caller when a session cookie and its CSRF token are both valid, else nobody:
     for routes that need no login but link what is sent to a logged-in customer."""
     try:
@@ -161,12 +167,12 @@ def with_session_cookie(response: Response, caller: Caller) -> Response:
     return response
 
 
-def request_id(request) -> str | None:
+def request_id(request: Request) -> str | None:
     context = getattr(request, "context", None) or {}
     return context.get("requestId")
 
 
-def observe_request(event, get_response):
+def observe_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Middleware for every HTTP request: body size limit, the contract's error shape for
     anything Chalice answers itself, one access log line (no body, no query string) and
     the request's metrics."""
@@ -196,7 +202,7 @@ def observe_request(event, get_response):
     return response
 
 
-def source_ip(request) -> str:
+def source_ip(request: Request) -> str:
     """The caller's address as API Gateway saw it (for abuse rules and the statistics hash)."""
     context = getattr(request, "context", None) or {}
     return (context.get("identity") or {}).get("sourceIp") or ""

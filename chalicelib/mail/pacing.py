@@ -13,7 +13,8 @@ class Pacer:
     waker would bunch up with the next ones), and a slow stretch is never made up by a
     burst: spacing starts again from the late release."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.rate = rate
         self._interval = 1.0 / rate
         self._clock, self._sleep = clock, sleep

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
 @lru_cache(maxsize=1)
-def _environment():
+def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     return Environment(
@@ -30,7 +34,7 @@ def site_context() -> dict:
             "preferences_url": f"{base}/account/preferences"}
 
 
-def render(template: str, **context) -> tuple[str, str]:
+def render(template: str, **context: Any) -> tuple[str, str]:
     """The text and HTML bodies of an email template."""
     environment = _environment()
     context = {**site_context(), **context}
@@ -40,5 +44,5 @@ def render(template: str, **context) -> tuple[str, str]:
     )
 
 
-def render_page(template: str, **context) -> str:
+def render_page(template: str, **context: Any) -> str:
     return _environment().get_template(f"{template}.html").render(**site_context(), **context)

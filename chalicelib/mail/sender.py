@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 # SES v2 error codes that refuse this message itself (bad or blocked address, content).
 REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})
@@ -46,8 +48,8 @@ class MailUncertain(MailError):
     whether SES accepted the message is unknown. Never retried here."""
 
 
-def send_raw(client, sender: str, recipient: str, raw: bytes, configuration_set: str = "",
-             sleep=time.sleep) -> str:
+def send_raw(client: Any, sender: str, recipient: str, raw: bytes, configuration_set: str = "",
+             sleep: Callable[[float], None] = time.sleep) -> str:
     """Send one message, retrying transient failures with exponential backoff and jitter;
     returns the SES message id, or raises MailDeferred / MailRejected."""
     request = {

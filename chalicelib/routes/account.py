@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.services import accounts, records, retention
 from chalicelib.web import (
@@ -20,14 +20,14 @@ account = Blueprint(__name__)
 
 @account.route("/account", methods=["GET"])
 @handles_errors
-def get_account():
+def get_account() -> Response:
     caller = authenticate(account.current_request)
     return with_session_cookie(json_response(accounts.get_profile(caller.customer_number)), caller)
 
 
 @account.route("/account", methods=["PATCH"])
 @handles_errors
-def patch_account():
+def patch_account() -> Response:
     request = account.current_request
     caller = authenticate(request)
     changes = json_body(request, "account_patch")
@@ -37,14 +37,14 @@ def patch_account():
 
 @account.route("/account/export", methods=["GET"])
 @handles_errors
-def export_account():
+def export_account() -> Response:
     caller = authenticate(account.current_request)
     return with_session_cookie(json_response(records.personal_records(caller.customer_number)), caller)
 
 
 @account.route("/account/deactivate", methods=["POST"])
 @handles_errors
-def deactivate_account():
+def deactivate_account() -> Response:
     request = account.current_request
     caller = authenticate(request)
     data = json_body(request, "account_deactivate")

@@ -20,14 +20,14 @@ disclosures = Blueprint(__name__)
 
 @disclosures.route("/account/disclosures", methods=["GET"])
 @handles_errors
-def list_disclosures():
+def list_disclosures() -> Response:
     caller = authenticate(disclosures.current_request)
     return with_session_cookie(json_response(service.disclosures_view(caller.customer_number)), caller)
 
 
 @disclosures.route("/account/disclosures", methods=["POST"])
 @handles_errors
-def grant_permission():
+def grant_permission() -> Response:
     request = disclosures.current_request
     caller = authenticate(request)
     permission = service.grant_permission(caller.customer_number, json_body(request, "disclosure_grant"),
@@ -37,7 +37,7 @@ def grant_permission():
 
 @disclosures.route("/account/disclosures/{permission_id}", methods=["DELETE"])
 @handles_errors
-def revoke_permission(permission_id):
+def revoke_permission(permission_id: str) -> Response:
     request = disclosures.current_request
     caller = authenticate(request)
     service.revoke_permission(caller.customer_number, permission_id, request_id(request))

@@ -7,14 +7,12 @@ from chalice import Blueprint, Response
 from chalicelib.errors import RateLimited, Unauthorized
 from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
 from chalicelib.web import (
-    SESSION_COOKIE,
     authenticate,
     expired_session_cookie,
     handles_errors,
     json_body,
     json_response,
     optional_caller,
-    read_cookie,
     request_id,
     session_cookie,
     source_ip,
@@ -25,7 +23,7 @@ forms = Blueprint(__name__)
 
 @forms.route("/health", methods=["GET"])
 @handles_errors
-def health():
+def health() -> Response:
     from chalicelib.services.health import check_tables
 
     check_tables()
@@ -34,7 +32,7 @@ def health():
 
 @forms.route("/contact", methods=["POST"])
 @handles_errors
-def contact():
+def contact() -> Response:
     request = forms.current_request
     data = json_body(request, "contact")
     caller = optional_caller(request)
@@ -44,7 +42,7 @@ def contact():
 
 @forms.route("/signup", methods=["POST"])
 @handles_errors
-def signup():
+def signup() -> Response:
     request = forms.current_request
     data = json_body(request, "signup")
     rid = request_id(request)
@@ -55,7 +53,7 @@ def signup():
 
 @forms.route("/login", methods=["POST"])
 @handles_errors
-def login():
+def login() -> Response:
     data = json_body(forms.current_request, "login")
     try:
         logged_in = accounts.login(data["email"], data["password"])
@@ -73,8 +71,8 @@ def _logged_in_response(logged_in: accounts.LoggedIn, status: int) -> Response:
 
 @forms.route("/logout", methods=["POST"])
 @handles_errors
-def logout():
+def logout() -> Response:
     request = forms.current_request
-    authenticate(request)
-    accounts.logout(read_cookie(request, SESSION_COOKIE))
+    caller = authenticate(request)
+    accounts.logout(caller.token)  # the session cookie's token
     return Response(body="", status_code=204, headers={"Set-Cookie": expired_session_cookie()})

@@ -20,5 +20,5 @@ def _spec_text() -> str:
 
 
 @openapi.route("/openapi.json", methods=["GET"])
-def get_openapi():
+def get_openapi() -> Response:
     return Response(body=_spec_text(), status_code=200, headers=dict(JSON_HEADERS))

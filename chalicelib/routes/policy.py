@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.services import policy as policies
 from chalicelib.web import handles_errors, json_response
@@ -12,23 +12,23 @@ policy = Blueprint(__name__)
 
 @policy.route("/policy", methods=["GET"])
 @handles_errors
-def get_policy():
+def get_policy() -> Response:
     return json_response(policies.policy_in_force())
 
 
 @policy.route("/policy/versions", methods=["GET"])
 @handles_errors
-def list_versions():
+def list_versions() -> Response:
     return json_response(policies.published_versions())
 
 
 @policy.route("/policy/versions/{version}", methods=["GET"])
 @handles_errors
-def get_version(version):
+def get_version(version: str) -> Response:
     return json_response(policies.published_version(version))
 
 
 @policy.route("/policy/notice", methods=["GET"])
 @handles_errors
-def get_notice():
+def get_notice() -> Response:
     return json_response(policies.upcoming_notice())

@@ -6,9 +6,12 @@ own form posts, which answer a page instead of JSON."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.errors import PledgeError
 from chalicelib.mail.render import render_page
@@ -26,9 +29,9 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 RESET_REQUESTED = "If that address belongs to an account, a link to choose a new password is on its way."
 
 
-def _page(template: str, status: int = 200, **context) -> Response:
+def _page(template: str, status: int = 200, **context: Any) -> Response:
     base = get_settings().public_base_url
-    headers = {**HTML_HEADERS, "X-Content-Type-Options": "nosniff",
+    headers: dict[str, str | list[str]] = {**HTML_HEADERS, "X-Content-Type-Options": "nosniff",
                "Content-Security-Policy": f"default-src 'none'; form-action 'self' {base}; "
                                           "frame-ancestors 'none'; base-uri 'none'"}
     return Response(body=render_page(template, **context), status_code=status, headers=headers)
@@ -38,21 +41,24 @@ def _message(title: str, message: str, status: int = 200) -> Response:
     return _page("account_message_page", status, title=title, message=message)
 
 
-def _query_token(request) -> str | None:
-    token = (request.query_params or {}).get("token")
+def _query_token(request: Request) -> str | None:
+    params: Mapping[str, str] = request.query_params or {}
+    token = params.get("token")
     return token if token and TOKEN_SHAPE.fullmatch(token) else None
 
 
-def _is_form(request) -> bool:
+def _is_form(request: Request) -> bool:
     return (request.headers.get("content-type") or "").split(";")[0].strip().lower() == FORM
 
 
-def _form_fields(request) -> dict:
-    fields = parse_qs((request.raw_body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+def _form_fields(request: Request) -> dict:
+    raw = cast(bytes, request.raw_body or b"")  # always bytes at run time; Chalice declares str | bytes
+    fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return {name: values[0] for name, values in fields.items()}
 
 
-def _form_post(request, schema: str, action, title: str, message: str, status: int = 200) -> Response:
+def _form_post(request: Request, schema: str, action: Callable[[dict], object], title: str, message: str,
+               status: int = 200) -> Response:
     """A page's form post: the same checks as the JSON body, the outcome as a page."""
     try:
         action(validate(schema, _form_fields(request)))
@@ -63,7 +69,7 @@ def _form_post(request, schema: str, action, title: str, message: str, status: i
 
 @recovery.route("/verify-email", methods=["GET"])
 @handles_errors
-def verify_email_page():
+def verify_email_page() -> Response:
     token = _query_token(recovery.current_request)
     if token is None:
         return _message("That did not work", "This link is not valid.", 400)
@@ -72,7 +78,7 @@ def verify_email_page():
 
 @recovery.route("/verify-email", methods=["POST"], content_types=CONTENT_TYPES)
 @handles_errors
-def verify_email():
+def verify_email() -> Response:
     request = recovery.current_request
     rid = request_id(request)
     if _is_form(request):
@@ -84,7 +90,7 @@ def verify_email():
 
 @recovery.route("/account/email-verification", methods=["POST"])
 @handles_errors
-def resend_verification():
+def resend_verification() -> Response:
     caller = authenticate(recovery.current_request)
     email_ownership.resend_verification(caller.customer_number)
     return with_session_cookie(json_response({"message": "A new confirmation link is on its way."}, 202), caller)
@@ -92,7 +98,7 @@ def resend_verification():
 
 @recovery.route("/password-reset", methods=["GET"])
 @handles_errors
-def password_reset_page():
+def password_reset_page() -> Response:
     base = get_settings().public_base_url
     return _page("password_reset_page", token=_query_token(recovery.current_request),
                  request_url=f"{base}/password-reset", confirm_url=f"{base}/password-reset/confirm")
@@ -100,7 +106,7 @@ def password_reset_page():
 
 @recovery.route("/password-reset", methods=["POST"], content_types=CONTENT_TYPES)
 @handles_errors
-def request_password_reset():
+def request_password_reset() -> Response:
     request = recovery.current_request
     if _is_form(request):
         return _form_post(request, "password_reset", lambda data: password_reset.request_reset(data["email"]),
@@ -111,7 +117,7 @@ def request_password_reset():
 
 @recovery.route("/password-reset/confirm", methods=["POST"], content_types=CONTENT_TYPES)
 @handles_errors
-def confirm_password_reset():
+def confirm_password_reset() -> Response:
     request = recovery.current_request
     rid = request_id(request)
     if _is_form(request):

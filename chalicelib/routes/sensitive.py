@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 from chalicelib.errors import NotFound, RateLimited, ValidationFailed
 from chalicelib.services import abuse, identity_documents, payment_methods
 from chalicelib.web import (
+    Caller,
     authenticate,
     handles_errors,
     json_body,
@@ -22,13 +23,13 @@ from chalicelib.web import (
 sensitive = Blueprint(__name__)
 
 
-def _no_content(caller) -> Response:
+def _no_content(caller: Caller) -> Response:
     return with_session_cookie(Response(body="", status_code=204, headers={"Cache-Control": "no-store"}), caller)
 
 
 @sensitive.route("/account/payment-methods", methods=["POST"])
 @handles_errors
-def add_payment_method():
+def add_payment_method() -> Response:
     request = sensitive.current_request
     caller = authenticate(request)
     with card_testing_watch(source_ip(request), caller.customer_number):
@@ -52,7 +53,7 @@ def card_testing_watch(ip: str, customer_number: str) -> Iterator[None]:
 
 @sensitive.route("/account/payment-methods", methods=["GET"])
 @handles_errors
-def list_payment_methods():
+def list_payment_methods() -> Response:
     caller = authenticate(sensitive.current_request)
     listed = {"payment_methods": payment_methods.payment_methods_of(caller.customer_number)}
     return with_session_cookie(json_response(listed), caller)
@@ -60,7 +61,7 @@ def list_payment_methods():
 
 @sensitive.route("/account/payment-methods/{payment_method_id}", methods=["DELETE"])
 @handles_errors
-def delete_payment_method(payment_method_id):
+def delete_payment_method(payment_method_id: str) -> Response:
     request = sensitive.current_request
     caller = authenticate(request)
     payment_methods.delete_payment_method(caller.customer_number, payment_method_id, request_id(request))
@@ -69,7 +70,7 @@ def delete_payment_method(payment_method_id):
 
 @sensitive.route("/account/identity-document", methods=["PUT"])
 @handles_errors
-def put_identity_document():
+def put_identity_document() -> Response:
     request = sensitive.current_request
     caller = authenticate(request)
     data = json_body(request, "identity_document_put")
@@ -79,7 +80,7 @@ def put_identity_document():
 
 @sensitive.route("/account/identity-document", methods=["GET"])
 @handles_errors
-def get_identity_document():
+def get_identity_document() -> Response:
     caller = authenticate(sensitive.current_request)
     document = identity_documents.identity_document_of(caller.customer_number)
     if document is None:
@@ -89,7 +90,7 @@ def get_identity_document():
 
 @sensitive.route("/account/identity-document", methods=["DELETE"])
 @handles_errors
-def delete_identity_document():
+def delete_identity_document() -> Response:
     request = sensitive.current_request
     caller = authenticate(request)
     identity_documents.delete_identity_document(caller.customer_number, request_id(request))

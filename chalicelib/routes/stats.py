@@ -12,7 +12,7 @@ stats = Blueprint(__name__)
 
 @stats.route("/stats/event", methods=["POST"])
 @handles_errors
-def stats_event():
+def stats_event() -> Response:
     request = stats.current_request
     event = json_body(request, "stats_event")
     statistics.record_event(event, source_ip(request), request.headers.get("user-agent", ""),

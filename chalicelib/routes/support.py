@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.services import support as tickets
 from chalicelib.web import (
@@ -18,7 +18,7 @@ support = Blueprint(__name__)
 
 @support.route("/support/tickets", methods=["POST"])
 @handles_errors
-def open_ticket():
+def open_ticket() -> Response:
     request = support.current_request
     caller = authenticate(request)
     data = json_body(request, "ticket_create")
@@ -28,13 +28,13 @@ def open_ticket():
 
 @support.route("/support/tickets", methods=["GET"])
 @handles_errors
-def list_tickets():
+def list_tickets() -> Response:
     caller = authenticate(support.current_request)
     return with_session_cookie(json_response({"tickets": tickets.tickets_of(caller.customer_number)}), caller)
 
 
 @support.route("/support/tickets/{ticket_id}", methods=["GET"])
 @handles_errors
-def get_ticket(ticket_id):
+def get_ticket(ticket_id: str) -> Response:
     caller = authenticate(support.current_request)
     return with_session_cookie(json_response(tickets.ticket_of_customer(caller.customer_number, ticket_id)), caller)

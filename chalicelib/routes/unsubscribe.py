@@ -6,7 +6,10 @@ shows a page with a button that POSTs, so link scanners fetching the URL change 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.mail.render import render_page
 from chalicelib.services import unsubscribe as service
@@ -22,7 +25,7 @@ HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no
 
 @unsubscribe.route("/unsubscribe", methods=["GET"])
 @handles_errors
-def unsubscribe_page():
+def unsubscribe_page() -> Response:
     token = _token(unsubscribe.current_request)
     page = render_page("unsubscribe_page", **service.describe(token))
     return Response(body=page, status_code=200, headers=dict(HTML_HEADERS))
@@ -30,7 +33,7 @@ def unsubscribe_page():
 
 @unsubscribe.route("/unsubscribe", methods=["POST"], content_types=FORM_TYPES)
 @handles_errors
-def unsubscribe_post():
+def unsubscribe_post() -> Response:
     request = unsubscribe.current_request
     done = service.unsubscribe(_token(request), request_id(request))
     if "text/html" in (request.headers.get("accept") or ""):  # the button on our own page
@@ -38,5 +41,6 @@ def unsubscribe_post():
     return json_response(done)
 
 
-def _token(request) -> str | None:
-    return (request.query_params or {}).get("token")
+def _token(request: Request) -> str | None:
+    params: Mapping[str, str] = request.query_params or {}
+    return params.get("token")

@@ -86,7 +86,7 @@ def _count(rule: Rule, scope: str, subject: str | None, customer: str | None) ->
     keys = [f"{rule.name}#{scope}#{current - n}" for n in range(BUCKETS_PER_WINDOW)]
     events, subjects, customers = 0, set(), set()
     for counter in store.counters(keys):
-        events += counter.hits
+        events += int(counter.hits)  # a count: stored as a whole number
         subjects |= counter.subjects or set()
         customers |= counter.customers or set()
     return Window(int(events), len(subjects), customers)
@@ -131,7 +131,9 @@ def close_case(case_id: str, resolution: str) -> dict:
         commit(store.close_case(case, iso(utc_now()), resolution))
     except WriteConflict:
         raise Conflict("This abuse case is already closed.") from None
-    return case_view(store.get_case(case_id))
+    closed = store.get_case(case_id)
+    assert closed is not None  # cases are never deleted
+    return case_view(closed)
 
 
 def cases_of(customer_number: str) -> list[dict]:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 
 from chalicelib.errors import NotFound
 from chalicelib.settings import load_secret
@@ -40,7 +41,7 @@ def issue(purpose: str, customer_number: str, bound_to: str, lifetime_seconds: i
     return token
 
 
-def redeem(purpose: str, token: str, bound_to) -> tuple[AccountToken, Write]:
+def redeem(purpose: str, token: str, bound_to: Callable[[str], str | None]) -> tuple[AccountToken, Write]:
     """The live token and the write that spends it (for the caller's transaction), else
     NotFound. `bound_to(customer_number)` is the current value the token must be bound to
     (None when the customer is gone or may not use it)."""

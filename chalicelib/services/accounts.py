@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
+from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple
 
 from chalicelib.errors import (
     AccountDeactivated,
@@ -24,6 +26,9 @@ from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer, EmailClaim
 from chalicelib.store.transact import Write, WriteConflict, commit, put_new
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 PROFILE_FIELDS = ("name", "email", "phone", "address")
 INVALID_LOGIN = "The email address or password is incorrect."
 
@@ -35,7 +40,7 @@ class LoggedIn(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _hasher():
+def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
     return PasswordHasher()  # argon2id with the library's current recommended cost
@@ -53,7 +58,8 @@ def new_customer_number() -> str:
     return "C" + str(secrets.randbelow(9 * 10**9) + 10**9)
 
 
-def signup(data: dict, request_id: str | None, extra_writes=None) -> LoggedIn:
+def signup(data: dict, request_id: str | None,
+           extra_writes: Callable[[Customer], list[Write]] | None = None) -> LoggedIn:
     """Create the account, its email claim, its audit entry and its first session in one
     transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
     password_hash = hash_password(data["password"])
@@ -108,6 +114,7 @@ def login(email: str, password: str) -> LoggedIn:
     if not throttle.checked_password(email, lambda: password_matches(customer, password)):
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
+    assert customer is not None  # the password matched, so the customer exists
     if customer.status != "active":
         raise AccountDeactivated("This account has been deactivated.")
     token, session_write = sessions.new_session(customer.customer_number)
@@ -205,7 +212,7 @@ def _refuse_unless_active(customer: Customer) -> None:
         raise AccountDeactivated("This account has been deactivated.")
 
 
-def _email_ownership():
+def _email_ownership() -> ModuleType:
     """Imported when used: email_ownership sends mail, and the mailer imports this module."""
     from chalicelib.services import email_ownership
 

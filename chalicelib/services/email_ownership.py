@@ -77,6 +77,7 @@ def verify(token: str, request_id: str | None) -> dict:
 
     item, spend = account_tokens.redeem(PURPOSE, token, current_address)
     customer = customers[item.customer_number]
+    assert customer is not None  # redeem refused the token otherwise
     now = iso(utc_now())
     try:
         commit([spend, customer_store.save_customer_changes(customer, [Customer.email_verified_at.set(now)]),

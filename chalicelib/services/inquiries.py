@@ -88,4 +88,6 @@ def review_inquiry(inquiry_id: str, decision: str) -> dict:
     elif not store.mark_reviewed(inquiry, "kept", iso(utc_now())):
         raise Conflict("This inquiry was discarded; its content no longer exists.")
     count(f"inquiry_{decision}")
-    return inquiry_view(store.get_inquiry(inquiry_id))
+    reviewed = store.get_inquiry(inquiry_id)
+    assert reviewed is not None  # inquiries are never deleted
+    return inquiry_view(reviewed)

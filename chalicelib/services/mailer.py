@@ -9,7 +9,8 @@ message) or `MailUncertain` (SES may or may not have it); nothing is recorded fo
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from chalicelib.aws import ses_client
 from chalicelib.mail.pacing import shared_pacer
@@ -50,7 +51,7 @@ class Delivered(NamedTuple):
     record: Write  # the mail log entry, to commit (alone, or in the caller's transaction)
 
 
-def send(email: Email, client=None, sleep=time.sleep) -> str:
+def send(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> str:
     """Render, send and record one email; returns the SES message id.
     Raises a MailError when SES does not accept it, or when the recipient is suppressed
     (hard bounce or complaint): then nothing is sent."""
@@ -59,7 +60,7 @@ def send(email: Email, client=None, sleep=time.sleep) -> str:
     return delivered.message_id
 
 
-def deliver(email: Email, client=None, sleep=time.sleep) -> Delivered:
+def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Delivered:
     """Send one email and return the write that records it, for a caller that commits it
     together with its own record of the send (one DynamoDB call instead of two)."""
     if suppression.is_suppressed(email.recipient):

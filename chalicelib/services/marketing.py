@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, TypeGuard
 
 from chalicelib.errors import Conflict
 from chalicelib.observability import count, get_logger
@@ -19,12 +20,13 @@ from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import customers as customer_store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.campaigns import Campaign, Delivery
+from chalicelib.store.customers import Customer
 
 
-def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client=None) -> dict:
+def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client: Any = None) -> dict:
     campaign = _register(topic, subject, text, campaign_id)
-    result = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0, "unconfirmed": 0,
-              "failed": 0, "complete": True}
+    result: dict[str, Any] = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0,
+                              "unconfirmed": 0, "failed": 0, "complete": True}
     for subscriber in customer_store.active_subscribers(topic):
         outcome = _deliver_one(campaign, subject, text, subscriber.customer_number, client)
         if outcome == "deferred":
@@ -52,7 +54,7 @@ def _register(topic: str, subject: str, text: str, campaign_id: str | None) -> C
     return saved
 
 
-def _deliver_one(campaign: Campaign, subject: str, text: str, customer_number: str, client) -> str:
+def _deliver_one(campaign: Campaign, subject: str, text: str, customer_number: str, client: Any) -> str:
     """One customer's delivery; an unexpected error (a bad record, say) is recorded against
     that customer's delivery, counted and logged by customer number (never the email, which
     the error's text may quote), and the campaign goes on to the next customer."""
@@ -68,7 +70,7 @@ def _deliver_one(campaign: Campaign, subject: str, text: str, customer_number: s
         return "failed"
 
 
-def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, client) -> str:
+def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, client: Any) -> str:
     """"sent", "skipped" (already claimed, or no longer eligible), "rejected", "unconfirmed"
     (the connection failed after the request went out) or "deferred". Any other error is
     raised with the claim kept (whether SES has the message is not known)."""
@@ -91,11 +93,11 @@ def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, 
     return "sent"
 
 
-def _eligible(customer, topic: str) -> bool:
+def _eligible(customer: Customer | None, topic: str) -> TypeGuard[Customer]:
     return customer is not None and customer.status == "active" and preferences.current_topics(customer)[topic]
 
 
-def _email(campaign: Campaign, subject: str, text: str, customer) -> mailer.Email:
+def _email(campaign: Campaign, subject: str, text: str, customer: Customer) -> mailer.Email:
     unsubscribe_url = unsubscribe.unsubscribe_url(customer.customer_number, campaign.topic)
     return mailer.Email(
         recipient=customer.email,

@@ -26,6 +26,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store import notices as notice_store
 from chalicelib.store.base import iso
+from chalicelib.store.customers import Customer
 from chalicelib.store.policy import PolicyVersion
 from chalicelib.store.transact import Write, WriteConflict, commit
 
@@ -39,7 +40,7 @@ DEFERRAL_STREAK_LIMIT = 10
 class Job:
     version: PolicyVersion
     customer_number: str
-    customer: object | None = None  # from the scan; None for a retry (loaded after the claim)
+    customer: Customer | None = None  # from the scan; None for a retry (loaded after the claim)
     held_at_publication: bool | None = None  # None: a retry of a deferred notice
     attempts: int = 0
 
@@ -81,7 +82,7 @@ class Run:
                 or self.time_left() < self.margin)
 
 
-def notice_email(version: PolicyVersion, customer) -> mailer.Email:
+def notice_email(version: PolicyVersion, customer: Customer) -> mailer.Email:
     settings = get_settings()
     effective = effective_moment(version).strftime("%d %B %Y, %H:%M UTC")
     return mailer.Email(
@@ -152,7 +153,7 @@ class Courier:
         return Outcome("failed", {"error": f"unexpected:{type(error).__name__}",
                                   "retry_at": iso(self.run.clock() + _backoff(job))})
 
-    def _send(self, job: Job, customer) -> Outcome:
+    def _send(self, job: Job, customer: Customer) -> Outcome:
         try:
             delivered = mailer.deliver(notice_email(job.version, customer))
         except mailer.MailRejected as error:
@@ -203,7 +204,7 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for _ in self._threads:
             self._jobs.put(None)
         for thread in self._threads:

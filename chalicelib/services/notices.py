@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from pynamodb.pagination import ResultIterator
+
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services.notice_delivery import Job, Run, WorkerPool
@@ -43,6 +45,7 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import notices as store
 from chalicelib.store import policy as policy_store
 from chalicelib.store.base import iso, parse_iso, utc_now
+from chalicelib.store.customers import Customer
 from chalicelib.store.notices import NoticeCampaign, PolicyNotice
 from chalicelib.store.policy import PolicyVersion
 from chalicelib.store.transact import WriteConflict, commit
@@ -118,7 +121,7 @@ def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, ru
         if run.should_stop():
             return
         if notice.status in store.RETRIED_STATUSES and (notice.retry_at or "") <= now:
-            pool.submit(Job(version, notice.customer_number, attempts=notice.attempts))
+            pool.submit(Job(version, notice.customer_number, attempts=int(notice.attempts)))
     pool.drain()
 
 
@@ -159,13 +162,14 @@ def _scan(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: Work
         cursor = customers.last_evaluated_key
         if exhausted or (taken and cursor is None):  # None after a last full page: nothing follows
             return True
-        if taken and not store.save_cursor(campaign, cursor):
+        if taken and cursor is not None and not store.save_cursor(campaign, cursor):
             return False
         if run.should_stop():
             return False
 
 
-def _submit_chunk(customers, version: PolicyVersion, run: Run, pool: WorkerPool) -> tuple[int, bool]:
+def _submit_chunk(customers: ResultIterator[Customer], version: PolicyVersion, run: Run,
+                  pool: WorkerPool) -> tuple[int, bool]:
     taken = 0
     while taken < CHUNK and not run.should_stop():
         customer = next(customers, None)
@@ -258,4 +262,6 @@ def resolve_notice(version: str, customer_number: str, outcome: str, message_id:
     except WriteConflict:
         raise Conflict("The notice changed meanwhile; read it again.") from None
     count(f"policy_notice_resolved_{outcome}")
-    return notice_view(store.get_notice(version, customer_number))
+    notice = store.get_notice(version, customer_number)
+    assert notice is not None  # it was just resolved
+    return notice_view(notice)

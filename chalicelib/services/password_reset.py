@@ -56,6 +56,7 @@ def confirm_reset(token: str, password: str, request_id: str | None) -> dict:
 
     item, spend = account_tokens.redeem(PURPOSE, token, current_password_hash)
     customer = customers[item.customer_number]
+    assert customer is not None  # redeem refused the token otherwise
     changes = [Customer.password_hash.set(accounts.hash_password(password)), Customer.updated_at.set(iso(utc_now()))]
     try:
         commit([spend, customer_store.save_customer_changes(customer, changes),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from chalicelib.checksums import iban_valid, luhn_valid
 from chalicelib.errors import NotFound, ValidationFailed
@@ -102,7 +103,7 @@ def add_payment_method(customer_number: str, data: dict, request_id: str | None)
 
 
 def payment_method_view(item: store.SensitiveItem) -> dict:
-    view = {"payment_method_id": item.item_id, "type": item.kind}
+    view: dict[str, Any] = {"payment_method_id": item.item_id, "type": item.kind}
     if item.kind == "card":
         view.update(brand=item.brand, last4=item.last4, exp_month=int(item.exp_month), exp_year=int(item.exp_year))
     else:

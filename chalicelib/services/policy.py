@@ -44,7 +44,9 @@ def ensure_initial_policy() -> dict:
     try:
         commit([put_new(version), store.point_to(version)])
     except WriteConflict:  # another process loaded it first
-        return version_view(store.get_version(INITIAL_VERSION))
+        loaded = store.get_version(INITIAL_VERSION)
+        assert loaded is not None  # the conflict was its existing
+        return version_view(loaded)
     return version_view(version)
 
 
@@ -78,7 +80,9 @@ def publish_policy(data: dict, now: datetime | None = None) -> dict:
     try:
         commit(writes)
     except WriteConflict:  # published concurrently under the same id
-        return _existing_or_conflict(store.get_version(candidate.version), candidate)
+        existing = store.get_version(candidate.version)
+        assert existing is not None  # the version and its campaign are only ever written together
+        return _existing_or_conflict(existing, candidate)
     count("policy_published")
     return version_record(candidate)
 

@@ -62,7 +62,7 @@ def customer_record(customer_number: str) -> dict:
 INTERNAL_ACTIONS = ("legal_hold_placed", "legal_hold_released")
 
 
-def _audit_view(entry, internal: bool) -> dict:
+def _audit_view(entry: audit_store.AuditEntry, internal: bool) -> dict:
     shown = internal or entry.action not in INTERNAL_ACTIONS
     view = {"action": entry.action, "actor": entry.actor, "fields": list(entry.fields or []),
             "reason": entry.reason if shown else None, "at": entry.at}

@@ -67,7 +67,8 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
     return retry_on_conflict(attempt, "The account changed while it was being deactivated; please retry.")
 
 
-def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None, now: datetime):
+def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None,
+                          now: datetime) -> RetentionRecord:
     settings = get_settings()
     return RetentionRecord(
         customer_number,
@@ -184,6 +185,7 @@ def anonymize_customer(customer_number: str, now: datetime | None = None) -> dic
     if customer.status != "anonymized":
         _anonymize_account(customer, now)
     record = store.get_retention_record(customer_number)
+    assert record is not None  # an anonymized customer has one (anonymizing requires it)
     if record.erasure_pending:
         erase_customer_content(customer_number)
         store.clear_erasure_pending(customer_number)

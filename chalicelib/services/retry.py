@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
 from typing import Callable, TypeVar
 
 from chalicelib.errors import Conflict
@@ -14,7 +15,7 @@ T = TypeVar("T")
 ATTEMPTS = 8
 
 
-def attempts(count: int = ATTEMPTS):
+def attempts(count: int = ATTEMPTS) -> Iterator[int]:
     """Yield attempt numbers, pausing with jittered exponential backoff between them."""
     for attempt in range(count):
         if attempt:

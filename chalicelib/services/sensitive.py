@@ -8,6 +8,8 @@ ops_reveal_sensitive function, whose role alone may kms:Decrypt (infra/).
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import envelope
 from chalicelib.aws import kms_client
 from chalicelib.errors import Conflict, NotFound
@@ -24,12 +26,12 @@ def encryption_context(customer_number: str, item_id: str) -> dict[str, str]:
     return {"customer_number": customer_number, "item": item_id}
 
 
-def seal(customer_number: str, item_id: str, number: str, client=None) -> envelope.Sealed:
+def seal(customer_number: str, item_id: str, number: str, client: Any = None) -> envelope.Sealed:
     return envelope.seal(client or kms_client(), get_settings().kms_key_id, number,
                          encryption_context(customer_number, item_id))
 
 
-def open_item(item: store.SensitiveItem, client=None) -> str:
+def open_item(item: store.SensitiveItem, client: Any = None) -> str:
     """The number in clear. Raises envelope.UnsealFailed if it does not open for this item."""
     return envelope.unseal(client or kms_client(), get_settings().kms_key_id, item.sealed,
                            encryption_context(item.customer_number, item.item_id))
@@ -54,7 +56,8 @@ def reveal(customer_number: str, item_id: str, reason: str, request_id: str | No
 
 def reveals_of(customer_number: str) -> list[dict]:
     """Every reveal of the customer's numbers, for the export: what, when, why, by whom."""
-    return [{"item": (entry.fields or [None])[0], "reason": entry.reason, "at": entry.at, "by": entry.actor}
+    return [{"item": entry.fields[0] if entry.fields else None, "reason": entry.reason, "at": entry.at,
+             "by": entry.actor}
             for entry in entries_of(customer_number) if entry.action == REVEALED]
 
 

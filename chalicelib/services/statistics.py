@@ -13,6 +13,7 @@ import hmac
 import secrets
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.observability import count
@@ -68,6 +69,7 @@ def _salt_of(day: str, day_ends: datetime) -> str:
         if salt is None:
             fresh = secrets.token_hex(32)
             salt = fresh if store.create_salt(day, fresh, day_ends) else store.get_salt(day)
+        assert salt is not None  # created by us or by whoever won the race
         _salt_cache[day] = salt
     return _salt_cache[day]
 
@@ -87,10 +89,10 @@ def destroy_old_salts() -> dict:
 
 
 def site_statistics(first: str, last: str) -> dict:
-    rows = {name: defaultdict(_Row) for name in (*BREAKDOWNS, "events")}
-    totals = {"visitors": 0, "pageviews": 0}
+    rows: dict[str, defaultdict[str, _Row]] = {name: defaultdict(_Row) for name in (*BREAKDOWNS, "events")}
+    totals: dict[str, float] = {"visitors": 0, "pageviews": 0}
     for day in _days(first, last):
-        daily = {name: defaultdict(_Row) for name in rows}
+        daily: dict[str, defaultdict[str, _Row]] = {name: defaultdict(_Row) for name in rows}
         for bucket in store.buckets_of(day):
             if bucket.name == PAGEVIEW:
                 totals["visitors"] += bucket.visitors
@@ -108,10 +110,12 @@ def site_statistics(first: str, last: str) -> dict:
 
 
 class _Row:
-    def __init__(self):
-        self.visitors, self.hits, self.best_day = 0, 0, 0
+    def __init__(self) -> None:
+        self.visitors: float = 0
+        self.hits: float = 0
+        self.best_day: float = 0
 
-    def add(self, visitors: int, hits: int) -> None:
+    def add(self, visitors: float, hits: float) -> None:
         self.visitors += visitors
         self.hits += hits
 
@@ -124,7 +128,8 @@ def _fold(rows: dict[str, _Row], count_name: str) -> list[dict]:
     """Rows proven to hold at least MIN_VISITORS different people (that many on one day:
     visitors on different days may be the same person) are shown; the rest are summed
     into one row `other`, so a rare page or country cannot single anyone out."""
-    shown, other = [], _Row()
+    shown: list[dict[str, Any]] = []
+    other = _Row()
     for key, row in rows.items():
         if row.best_day >= MIN_VISITORS and key != OTHER:
             shown.append({"key": key, "visitors": int(row.visitors), count_name: int(row.hits)})

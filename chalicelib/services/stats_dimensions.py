@@ -6,7 +6,8 @@ The IP address and the User-Agent string go no further than this module and the 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from chalicelib.errors import ValidationFailed
 
@@ -39,7 +40,7 @@ def dimensions(event: dict, user_agent: str, country_header: str | None) -> dict
     }
 
 
-def _split(url: str, field: str):
+def _split(url: str, field: str) -> SplitResult:
     try:
         return urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket
@@ -79,12 +80,12 @@ def client_of(user_agent: str, screen_width: int | None) -> dict[str, str]:
     return {"device": _device_type(user_agent, device, os_family, screen_width), "browser": browser, "os": os_family}
 
 
-def _family(part) -> str:
+def _family(part: Any) -> str:
     family = getattr(part, "family", None)
     return family[:FAMILY_MAX] if family and family != "Other" else UNKNOWN
 
 
-def _device_type(user_agent: str, device, os_family: str, screen_width: int | None) -> str:
+def _device_type(user_agent: str, device: Any, os_family: str, screen_width: int | None) -> str:
     family, brand = getattr(device, "family", "") or "", getattr(device, "brand", "") or ""
     if not user_agent or family == "Spider" or BOT.search(user_agent):
         return "bot"

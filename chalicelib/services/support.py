@@ -9,7 +9,7 @@ from chalicelib.errors import NotFound
 from chalicelib.observability import count
 from chalicelib.store import tickets as store
 from chalicelib.store.base import iso, utc_now
-from chalicelib.store.tickets import Ticket
+from chalicelib.store.tickets import Ticket, TicketEntry
 from chalicelib.store.transact import commit, put_new
 
 TICKET_ID = re.compile(r"T[0-9a-f]{32}")
@@ -55,7 +55,7 @@ def ticket_detail(ticket: Ticket) -> dict:
     }
 
 
-def _entry_view(entry) -> dict:
+def _entry_view(entry: TicketEntry) -> dict:
     return {"author": entry.author, "channel": entry.channel, "text": entry.text, "at": entry.at}
 
 

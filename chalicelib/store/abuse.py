@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.base import PledgeModel, written
 from chalicelib.store.transact import Write, put, put_new
@@ -102,7 +104,7 @@ def open_case(case: AbuseCase) -> list[Write]:
 
 def add_to_case(case_id: str, customers: set[str], at: str) -> bool:
     """False if the case is closed (or gone) meanwhile."""
-    actions = [AbuseCase.last_seen_at.set(at), AbuseCase.firings.add(1)]
+    actions: list[Action] = [AbuseCase.last_seen_at.set(at), AbuseCase.firings.add(1)]
     if customers:
         actions.append(AbuseCase.customer_numbers.add(customers))
     if not written(lambda: AbuseCase(case_id).update(actions=actions, condition=AbuseCase.status == "open")):
@@ -118,13 +120,14 @@ def get_case(case_id: str) -> AbuseCase | None:
 
 
 def close_case(case: AbuseCase, at: str, resolution: str) -> list[Write]:
-    actions = [AbuseCase.status.set("closed"), AbuseCase.closed_at.set(at), AbuseCase.resolution.set(resolution)]
+    actions: list[Action] = [AbuseCase.status.set("closed"), AbuseCase.closed_at.set(at),
+                             AbuseCase.resolution.set(resolution)]
     pointer = OpenAbuseCase(open_key(case.rule, case.ip))
 
-    def close(transaction):
+    def close(transaction: TransactWrite) -> None:
         transaction.update(case, actions=actions, condition=AbuseCase.status == "open")
 
-    def release(transaction):
+    def release(transaction: TransactWrite) -> None:
         transaction.delete(pointer, condition=OpenAbuseCase.case_id == case.case_id)
 
     return [close, release]

@@ -8,11 +8,14 @@ importing a model reads no environment.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Self
 
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from pynamodb.connection.table import TableConnection
 
 MODELS: list[type["PledgeModel"]] = []
 
@@ -20,13 +23,13 @@ MODELS: list[type["PledgeModel"]] = []
 class PledgeModel(Model):
     logical_table: str = ""
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.logical_table:
             MODELS.append(cls)
 
     @classmethod
-    def find(cls, hash_key, range_key=None, consistent_read: bool = True):
+    def find(cls, hash_key: Any, range_key: Any = None, consistent_read: bool = True) -> Self | None:
         """The item with this key, or None."""
         try:
             return cls.get(hash_key, range_key, consistent_read=consistent_read)
@@ -34,7 +37,7 @@ class PledgeModel(Model):
             return None
 
     @classmethod
-    def _get_connection(cls):
+    def _get_connection(cls) -> TableConnection:
         cls.Meta.table_name = get_settings().table_name(cls.logical_table)
         return super()._get_connection()
 
@@ -52,12 +55,12 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def as_plain(value):
+def as_plain(value: Any) -> Any:
     """A MapAttribute's value as a plain dict (other values unchanged)."""
     return value.as_dict() if hasattr(value, "as_dict") else value
 
 
-def _condition_failed(error) -> bool:
+def _condition_failed(error: Exception) -> bool:
     """Whether a PynamoDB write error was its condition failing (not a fault)."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 

@@ -40,7 +40,9 @@ def register_campaign(campaign: Campaign) -> Campaign:
     """Save a new campaign; if the id is taken, the campaign saved under it."""
     if written(lambda: campaign.save(condition=Campaign.campaign_id.does_not_exist())):
         return campaign
-    return Campaign.find(campaign.campaign_id)
+    saved = Campaign.find(campaign.campaign_id)
+    assert saved is not None  # its save failed because it exists (and campaigns are never deleted)
+    return saved
 
 
 def claim(delivery: Delivery) -> bool:

@@ -8,6 +8,8 @@ be written.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.store.base import PledgeModel
@@ -31,7 +33,7 @@ class ConsentEvent(PledgeModel):
     request_id = UnicodeAttribute(null=True)
 
 
-def new_event(customer_number: str, sequence: int, topic: str, **fields) -> Write:
+def new_event(customer_number: str, sequence: int, topic: str, **fields: Any) -> Write:
     """The write appending one event (never overwriting one)."""
     event = ConsentEvent(customer_number, f"{sequence:010d}#{topic}", sequence=sequence, topic=topic, **fields)
     return put_new(event)

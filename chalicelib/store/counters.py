@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import NamedTuple
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, written
 
@@ -21,6 +22,7 @@ class WindowCounter(PledgeModel):
     key = UnicodeAttribute(hash_key=True)
     window_start = NumberAttribute()
     expires_ttl = TTLAttribute()
+    hits: NumberAttribute  # each table declares its own (the attribute names differ)
 
 
 class LoginThrottle(WindowCounter):
@@ -56,8 +58,8 @@ def take(model: type[WindowCounter], key: str, now: int, window_seconds: int, li
     writes are conditional: of N parallel callers at most `limit` get a slot."""
     cutoff = now - window_seconds
     item = model(key)
-    in_open_window = [model.hits.add(1)]
-    new_window = [model.window_start.set(now), model.hits.set(1),
+    in_open_window: list[Action] = [model.hits.add(1)]
+    new_window: list[Action] = [model.window_start.set(now), model.hits.set(1),
                   model.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=timezone.utc))]
     window_closed = model.window_start.does_not_exist() | (model.window_start <= cutoff)
     for _ in range(5):

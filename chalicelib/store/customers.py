@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel
 from chalicelib.store.transact import Write
@@ -22,10 +25,10 @@ class Customer(PledgeModel):
     email = UnicodeAttribute()
     email_verified_at = UnicodeAttribute(null=True)  # proven by a verification link; removed when the email changes
     phone = UnicodeAttribute(null=True)
-    address = MapAttribute(null=True)
+    address: MapAttribute[str, Any] = MapAttribute(null=True)
     password_hash = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
-    marketing = MapAttribute(null=True)
+    marketing: MapAttribute[str, bool] = MapAttribute(null=True)
     holds_in_force = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -100,7 +103,7 @@ def still_active(customer_number: str) -> Write:
     )
 
 
-def active_subscribers(topic: str):
+def active_subscribers(topic: str) -> ResultIterator[Customer]:
     """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
     are rare and the table is small; a per-topic index would cost every write)."""
     condition = (Customer.status == "active") & (Customer.marketing[topic] == True) & Customer.email_verified_at.exists()
@@ -108,7 +111,8 @@ def active_subscribers(topic: str):
 
 
 def held_customers(created_since: str | None = None, after: dict | None = None,
-                   fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at")):
+                   fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+                   ) -> ResultIterator[Customer]:
     """Customers whose data is held (active or deactivated, not anonymized), optionally
     only those created at or after `created_since`, in scan order from the cursor `after`.
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""

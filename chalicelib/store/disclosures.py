@@ -8,7 +8,10 @@ changed, except that anonymization replaces its free text with a placeholder.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, written
 from chalicelib.store.transact import Write, put_new
@@ -46,7 +49,7 @@ class Disclosure(PledgeModel):
     recipient = UnicodeAttribute()
     purpose = UnicodeAttribute()
     categories = ListAttribute(of=UnicodeAttribute)
-    basis = MapAttribute()  # {"permission_id"} or {"legal_basis", "reference"}
+    basis: MapAttribute[str, Any] = MapAttribute()  # {"permission_id"} or {"legal_basis", "reference"}
     disclosed_at = UnicodeAttribute()
     actor = UnicodeAttribute()  # who in ops made it
     request_id = UnicodeAttribute(null=True)  # the ops function's invocation
@@ -66,7 +69,7 @@ def permissions_of(customer_number: str) -> list[DisclosurePermission]:
 
 def revoke(permission: DisclosurePermission, at: str, policy_version: str | None, request_id: str | None) -> bool:
     """Set the revocation once; False if it was already revoked."""
-    actions = [DisclosurePermission.revoked_at.set(at)]
+    actions: list[Action] = [DisclosurePermission.revoked_at.set(at)]
     if policy_version is not None:
         actions.append(DisclosurePermission.revoked_policy_version.set(policy_version))
     if request_id is not None:

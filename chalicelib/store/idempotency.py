@@ -11,7 +11,7 @@ from chalicelib.store.transact import client
 WINDOW_SECONDS = 24 * 3600
 
 
-def run_once(name: str, key: str, payload: dict, action: Callable[[], Any], lambda_context=None) -> Any:
+def run_once(name: str, key: str, payload: dict, action: Callable[[], Any], lambda_context: Any = None) -> Any:
     """Run `action` once per `key` (within `name`): a retry with the same payload gets the
     first answer (JSON) without running it again. Raises Powertools' IdempotencyValidationError
     for the same key with another payload and IdempotencyAlreadyInProgressError while the

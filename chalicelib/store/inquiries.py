@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     MapAttribute,
     UnicodeAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel, written
@@ -42,7 +45,7 @@ class Inquiry(PledgeModel):
     email = UnicodeAttribute(null=True)
     email_key = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
-    address = MapAttribute(null=True)
+    address: MapAttribute[str, Any] = MapAttribute(null=True)
     topic = UnicodeAttribute()
     message = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="received")
@@ -74,12 +77,12 @@ PERSONAL_FIELDS = ("name", "email", "email_key", "phone", "address", "message")
 
 def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> Write:
     """Remove the personal content; the inquiry's id, topic, dates and link remain."""
-    actions = [getattr(Inquiry, field).remove() for field in PERSONAL_FIELDS]
+    actions: list[Action] = [getattr(Inquiry, field).remove() for field in PERSONAL_FIELDS]
     actions += [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
     return lambda transaction: transaction.update(inquiry, actions=actions)
 
 
 def mark_reviewed(inquiry: Inquiry, status: str, at: str) -> bool:
     """False if the inquiry was discarded meanwhile."""
-    actions = [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
+    actions: list[Action] = [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
     return written(lambda: inquiry.update(actions=actions, condition=Inquiry.status != "discarded"))

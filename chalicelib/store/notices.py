@@ -18,13 +18,17 @@ sparse index `open_by_version` lists exactly the notices a run must still look a
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel, written
 from chalicelib.store.transact import Write
@@ -107,9 +111,10 @@ class NoticeCampaign(PledgeModel):
 def claim(version: str, customer_number: str, run_id: str, at: str, held: bool | None = None) -> Write:
     """Claim a notice before sending it: a new one (`held` given), or a deferred or failed one again."""
     notice = PolicyNotice(version, customer_number)
-    actions = [PolicyNotice.status.set("claimed"), PolicyNotice.claimed_by.set(run_id),
+    actions: list[Action] = [PolicyNotice.status.set("claimed"), PolicyNotice.claimed_by.set(run_id),
                PolicyNotice.claimed_at.set(at), PolicyNotice.attempts.add(1),
                PolicyNotice.open_version.set(version)]
+    condition: Condition
     if held is None:
         condition = PolicyNotice.status.is_in(*RETRIED_STATUSES)
     else:
@@ -118,20 +123,20 @@ def claim(version: str, customer_number: str, run_id: str, at: str, held: bool |
     return lambda transaction: transaction.update(notice, actions=actions, condition=condition)
 
 
-def settle(version: str, customer_number: str, claimed_by: str, status: str, **fields) -> Write:
+def settle(version: str, customer_number: str, claimed_by: str, status: str, **fields: Any) -> Write:
     """Record what became of a claimed notice; only the run holding the claim may."""
     return _change(version, customer_number, status, fields,
                    (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by))
 
 
-def resolve(version: str, customer_number: str, status: str, **fields) -> Write:
+def resolve(version: str, customer_number: str, status: str, **fields: Any) -> Write:
     """Ops' decision about an unconfirmed notice."""
     return _change(version, customer_number, status, fields, PolicyNotice.status == "unconfirmed")
 
 
-def _change(version: str, customer_number: str, status: str, fields: dict, condition) -> Write:
+def _change(version: str, customer_number: str, status: str, fields: dict, condition: Condition) -> Write:
     notice = PolicyNotice(version, customer_number)
-    actions = [PolicyNotice.status.set(status)]
+    actions: list[Action] = [PolicyNotice.status.set(status)]
     for name, value in fields.items():
         attribute = getattr(PolicyNotice, name)
         actions.append(attribute.set(value) if value is not None else attribute.remove())
@@ -150,7 +155,7 @@ def open_notices(version: str) -> list[PolicyNotice]:
     return list(PolicyNotice.open_notices.query(version))
 
 
-def notices_for(version: str):
+def notices_for(version: str) -> ResultIterator[PolicyNotice]:
     """Every notice of the version, only the fields activation weighs."""
     return PolicyNotice.query(version, attributes_to_get=[
         "customer_number", "status", "held_at_publication", "sent_at", "claimed_at"])
@@ -207,7 +212,7 @@ def acquire_lease(owner: str, now: str, until: str) -> bool:
     """One dispatcher at a time, so the send rate holds across overlapping invocations."""
     lease = NoticeCampaign(LEASE_KEY)
     free = NoticeCampaign.lease_until.does_not_exist() | (NoticeCampaign.lease_until < now)
-    actions = [NoticeCampaign.lease_owner.set(owner), NoticeCampaign.lease_until.set(until)]
+    actions: list[Action] = [NoticeCampaign.lease_owner.set(owner), NoticeCampaign.lease_until.set(until)]
     return written(lambda: lease.update(actions=actions, condition=free))
 
 

@@ -5,6 +5,7 @@ reason to keep them is gone) or until anonymization scrubs them. No TTL."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute
 
@@ -24,7 +25,7 @@ class ProfileRevision(PledgeModel):
     customer_number = UnicodeAttribute(hash_key=True)
     revision_id = UnicodeAttribute(range_key=True)  # "<at>#<random>": sorts by time
     fields = ListAttribute(of=UnicodeAttribute)
-    previous = MapAttribute()  # field -> the value before the change (absent: it was empty)
+    previous: MapAttribute[str, Any] = MapAttribute()  # field -> the value before the change (absent: it was empty)
     at = UnicodeAttribute()
 
 

@@ -3,7 +3,10 @@ holds. Neither table has a TTL: these are records the policy promises to keep.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -35,7 +38,8 @@ class RetentionRecord(PledgeModel):
     initiated_by = UnicodeAttribute()  # "customer" | "ops"
     reason = UnicodeAttribute(null=True)
     legal_bases = ListAttribute(of=UnicodeAttribute)
-    record_bases = MapAttribute(null=True)  # kind of record -> its own basis (orders: bookkeeping_law)
+    # kind of record -> its own basis (orders: bookkeeping_law)
+    record_bases: MapAttribute[str, Any] = MapAttribute(null=True)
     deactivated_at = UnicodeAttribute()
     review_at = UnicodeAttribute()
     anonymized_at = UnicodeAttribute(null=True)
@@ -68,10 +72,10 @@ def records_due_for_review(now_iso: str) -> list[RetentionRecord]:
     return list(RetentionRecord.by_review.query(PENDING, RetentionRecord.review_at <= now_iso))
 
 
-def mark_anonymized(record: RetentionRecord, at: str, scrubbed_reason: str | None) -> Write:
+def mark_anonymized(record: RetentionRecord, at: str, scrubbed_reason: str) -> Write:
     """Anonymized at `at`, the scrub of other records pending; a reason the customer typed
     is replaced by `scrubbed_reason`."""
-    actions = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True),
+    actions: list[Action] = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True),
                RetentionRecord.pending_review.remove()]
     if record.initiated_by == "customer" and record.reason is not None:
         actions.append(RetentionRecord.reason.set(scrubbed_reason))

@@ -8,6 +8,8 @@ inside the item): that is the crypto-shredding.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.envelope import Sealed
@@ -48,7 +50,7 @@ class SensitiveItem(PledgeModel):
         return self.item_id.startswith(PAYMENT_METHOD_PREFIX)
 
 
-def new_item(customer_number: str, item_id: str, sealed: Sealed, **fields) -> SensitiveItem:
+def new_item(customer_number: str, item_id: str, sealed: Sealed, **fields: Any) -> SensitiveItem:
     return SensitiveItem(customer_number, item_id, wrapped_key=sealed.wrapped_key, nonce=sealed.nonce,
                          ciphertext=sealed.ciphertext, **fields)
 

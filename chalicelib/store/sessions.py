@@ -6,6 +6,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel, iso, written
@@ -60,7 +61,7 @@ def session_and_customer_status(token_hash: str, customer_number: str) -> tuple[
 
 def extend_session(session: Session, refreshed_at: str, expires_at: datetime) -> bool:
     """Slide a session's expiry; False if it was revoked meanwhile."""
-    actions = [
+    actions: list[Action] = [
         Session.refreshed_at.set(refreshed_at),
         Session.expires_at.set(iso(expires_at)),
         Session.expires_ttl.set(expires_at),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel, written
 
@@ -112,5 +113,5 @@ def add_to_bucket(day: str, bucket: str, dimensions: dict[str, str], increments:
     StatsBucket._get_connection().update_item(day, bucket, actions=actions)
 
 
-def buckets_of(day: str):
+def buckets_of(day: str) -> ResultIterator[StatsBucket]:
     return StatsBucket.query(day)

@@ -7,6 +7,7 @@ record keeps working after a customer is anonymised without keeping the address 
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, written
 
@@ -39,7 +40,7 @@ def get_suppression(address_hash: str) -> Suppression | None:
 def record_event(address_hash: str, reason: str, detail: str | None, at: str, message_id: str | None) -> None:
     """Create the record or add one event to it (an upsert: SES may report an address
     again, and EventBridge may deliver an event twice)."""
-    actions = [
+    actions: list[Action] = [
         Suppression.reason.set(reason),
         Suppression.first_at.set(Suppression.first_at | at),
         Suppression.last_at.set(at),
@@ -52,6 +53,6 @@ def record_event(address_hash: str, reason: str, detail: str | None, at: str, me
 
 def lift(address_hash: str, at: str, reason: str) -> bool:
     """Mark the suppression lifted (the record stays); False if there is none."""
-    actions = [Suppression.lifted_at.set(at), Suppression.lift_reason.set(reason)]
+    actions: list[Action] = [Suppression.lifted_at.set(at), Suppression.lift_reason.set(reason)]
     return written(lambda: Suppression(address_hash).update(actions=actions,
                                                              condition=Suppression.address_hash.exists()))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 Write = Callable[[TransactWrite], None]
@@ -33,7 +35,7 @@ def _connection() -> Connection:
     return Connection()
 
 
-def client():
+def client() -> Any:
     """The shared botocore DynamoDB client, for the few calls PynamoDB has no model API for."""
     return _connection().client
 
@@ -46,10 +48,11 @@ SENT_ORDER = ("condition_check", "delete", "save", "update")
 class _Recorder:
     """Hands each write the transaction and notes which kind of part it added."""
 
-    def __init__(self, transaction: TransactWrite):
-        self._transaction, self.kinds = transaction, []
+    def __init__(self, transaction: TransactWrite) -> None:
+        self._transaction = transaction
+        self.kinds: list[str] = []
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         self.kinds.append(name)
         return getattr(self._transaction, name)
 
@@ -59,14 +62,15 @@ def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = No
     which write failed: `commit({"email_claim": ..., "customer": ...})`."""
     labelled = dict(writes) if isinstance(writes, Mapping) else {f"#{i}": w for i, w in enumerate(writes)}
     labels = list(labelled)
-    recorder = None
+    recorder: _Recorder | None = None
     try:
         with TransactWrite(connection=_connection(), client_request_token=token) as transaction:
             recorder = _Recorder(transaction)
             for write in labelled.values():
-                write(recorder)
+                write(cast(TransactWrite, recorder))  # it stands in for the transaction
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
+        assert recorder is not None  # the transaction is sent (and fails) on leaving the block
         sent = sorted(range(len(recorder.kinds)), key=lambda i: SENT_ORDER.index(recorder.kinds[i]))
         failed = frozenset(labels[sent[i]] for i, reason in enumerate(reasons)
                            if reason and reason.code == "ConditionalCheckFailed")
@@ -75,11 +79,11 @@ def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = No
         raise
 
 
-def put(item, condition=None) -> Write:
+def put(item: Model, condition: Condition | None = None) -> Write:
     return lambda transaction: transaction.save(item, condition=condition)
 
 
-def put_new(item) -> Write:
+def put_new(item: Model) -> Write:
     """Put an item that must not exist yet."""
     hash_key = item._hash_key_attribute()
     return put(item, condition=hash_key.does_not_exist())
