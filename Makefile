@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench
+.PHONY: venv run test lint bench
 
 venv: $(STAMP)
 
@@ -18,9 +18,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	exec $(VPY) -m devstack run
 
-test: venv browser-deps
+test: venv browser-deps lint
 	$(MAKE) --no-print-directory package STAGE=prod
 	$(VPY) -m pytest tests -q
+
+# Static checks (configured in pyproject.toml); part of `make test`.
+lint: venv
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy
 
 bench: venv
 	$(VPY) -m bench

@@ -4,7 +4,7 @@ Services used only by ops and scheduled functions are imported inside those func
 every Lambda function imports this module, and the API's cold start should not pay for
 code it never runs."""
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalice import Chalice
 
@@ -31,8 +31,22 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 app.register_middleware(observe_invocation, "pure_lambda")
 app.register_middleware(observe_invocation, "scheduled")
-for blueprint in (forms, account, support, policy, preferences, unsubscribe, openapi, stats, recovery, disclosures,
-                  sensitive, shop, orders, pages):  # pages: the home page and the Client Area (HTML)
+for blueprint in (
+    forms,
+    account,
+    support,
+    policy,
+    preferences,
+    unsubscribe,
+    openapi,
+    stats,
+    recovery,
+    disclosures,
+    sensitive,
+    shop,
+    orders,
+    pages,
+):  # pages: the home page and the Client Area (HTML)
     app.register_blueprint(blueprint)
 
 
@@ -61,8 +75,7 @@ def ops_deactivate_customer(event: dict) -> dict:
 def ops_legal_hold(event: dict) -> dict:
     from chalicelib.services import retention
 
-    return retention.change_legal_hold(event["customer_number"], event["action"], event["reason"],
-                                       event.get("hold_id"))
+    return retention.change_legal_hold(event["customer_number"], event["action"], event["reason"], event.get("hold_id"))
 
 
 @ops_function(app)
@@ -143,8 +156,9 @@ def ops_publish_policy(event: dict) -> dict:
 def ops_resolve_notice(event: dict) -> dict:
     from chalicelib.services import notices
 
-    return notices.resolve_notice(event["version"], event["customer_number"], event["outcome"],
-                                  event.get("ses_message_id"), event.get("sent_at"))
+    return notices.resolve_notice(
+        event["version"], event["customer_number"], event["outcome"], event.get("ses_message_id"), event.get("sent_at")
+    )
 
 
 @ops_function(app)

@@ -33,8 +33,10 @@ def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
         elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
             if depth > limit:
-                raise ValidationFailed(f"The body nests deeper than {limit} levels.",
-                                       [{"path": "", "message": f"nests deeper than {limit} levels"}])
+                raise ValidationFailed(
+                    f"The body nests deeper than {limit} levels.",
+                    [{"path": "", "message": f"nests deeper than {limit} levels"}],
+                )
         elif byte in (0x5D, 0x7D):
             depth -= 1
 
@@ -43,13 +45,17 @@ def check_encodable(value: Any, path: str = "") -> None:
     """Refuse any string (or object key) holding a lone surrogate, naming its field path."""
     if isinstance(value, str):
         if not _encodable(value):
-            raise ValidationFailed("The request is not valid.", [{"path": path, "message": "is not valid Unicode text"}])
+            raise ValidationFailed(
+                "The request is not valid.", [{"path": path, "message": "is not valid Unicode text"}]
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
             if not _encodable(key):
-                raise ValidationFailed("The request is not valid.",
-                                       [{"path": path, "message": "has a field name that is not valid Unicode text"}])
+                raise ValidationFailed(
+                    "The request is not valid.",
+                    [{"path": path, "message": "has a field name that is not valid Unicode text"}],
+                )
             check_encodable(item, child)
     elif isinstance(value, list):
         for index, item in enumerate(value):

@@ -4,7 +4,8 @@ schema of that name, the service's answer (or the contract's error) returned as 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice
 
@@ -44,8 +45,7 @@ def scheduled_function(app: Chalice, expression: str) -> Callable[[ScheduledActi
         @functools.wraps(action)
         def handler(event: Any) -> dict:
             context = event.context
-            return run_scheduled(action.__name__,
-                                 lambda: action(lambda: context.get_remaining_time_in_millis() / 1000))
+            return run_scheduled(action.__name__, lambda: action(lambda: context.get_remaining_time_in_millis() / 1000))
 
         return accepts_any_event(app.schedule(expression, name=action.__name__)(handler))
 
@@ -62,8 +62,15 @@ def run_ops(name: str, event: Any, action: Callable[[dict], dict], schema: str |
     except PledgeError as error:
         # Why, without values: the code, the contract's message (written by us, never
         # quoting input) and the paths of the fields at fault.
-        logger.info("ops function refused", extra={"function": name, "code": error.code, "error_message": error.message,
-                                                   "error_fields": [detail["path"] for detail in error.details]})
+        logger.info(
+            "ops function refused",
+            extra={
+                "function": name,
+                "code": error.code,
+                "error_message": error.message,
+                "error_fields": [detail["path"] for detail in error.details],
+            },
+        )
         return error.to_dict()
     finally:
         flush_metrics()
@@ -96,5 +103,14 @@ def accepts_any_event(handler: EventSourceHandler) -> EventSourceHandler:
     return handler
 
 
-MANUAL_EVENT = {"version": "0", "id": "manual", "detail-type": "Manual Invocation", "source": "ops",
-                "account": "", "time": "", "region": "", "resources": [], "detail": {}}
+MANUAL_EVENT = {
+    "version": "0",
+    "id": "manual",
+    "detail-type": "Manual Invocation",
+    "source": "ops",
+    "account": "",
+    "time": "",
+    "region": "",
+    "resources": [],
+    "detail": {},
+}

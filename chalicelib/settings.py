@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -135,7 +135,7 @@ def load_secret(name: str) -> dict:
     return _read_secret(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_secret(name: str) -> dict:
     prefix = os.environ.get("PLEDGE_SECRETS_PREFIX", "")
     if prefix:

@@ -7,7 +7,7 @@ offending value, which may be a password or a card number.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -55,8 +55,11 @@ def _describe(error: Any) -> list[dict]:
         return [{"path": _join(path, name), "message": "is required"} for name in expected if name not in present]
     if kind == "additionalProperties":
         allowed = error.schema.get("properties", {})
-        return [{"path": _join(path, name), "message": "is not an allowed field"}
-                for name in error.instance if name not in allowed]
+        return [
+            {"path": _join(path, name), "message": "is not an allowed field"}
+            for name in error.instance
+            if name not in allowed
+        ]
     return [{"path": path, "message": _message(kind, expected)}]
 
 

@@ -103,7 +103,7 @@ def json_body(request: Request, schema_name: str) -> dict:
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, ValueError):
-        raise ValidationFailed("The body is not valid JSON.", [{"path": "", "message": "is not valid JSON"}])
+        raise ValidationFailed("The body is not valid JSON.", [{"path": "", "message": "is not valid JSON"}]) from None
     check_encodable(data)
     return validate(schema_name, data)
 

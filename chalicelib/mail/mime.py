@@ -12,7 +12,9 @@ from email.utils import formatdate, make_msgid
 SERIALIZE_POLICY = policy.default.clone(refold_source="none")
 
 
-def build_message(sender: str, recipient: str, subject: str, text: str, html: str, headers: dict | None = None) -> bytes:
+def build_message(
+    sender: str, recipient: str, subject: str, text: str, html: str, headers: dict | None = None
+) -> bytes:
     """Refuses (ValueError) a CR or LF in any header value: input validation keeps them
     out, this is the second line against header injection."""
     for name, value in {"From": sender, "To": recipient, "Subject": subject, **(headers or {})}.items():

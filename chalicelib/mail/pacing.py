@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class Pacer:
@@ -13,8 +13,9 @@ class Pacer:
     waker would bunch up with the next ones), and a slow stretch is never made up by a
     burst: spacing starts again from the late release."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.rate = rate
         self._interval = 1.0 / rate
         self._clock, self._sleep = clock, sleep

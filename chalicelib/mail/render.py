@@ -30,8 +30,11 @@ def _environment() -> Environment:
 def site_context() -> dict:
     settings = get_settings()
     base = settings.public_base_url
-    return {"company": settings.company_name, "policy_url": f"{base}/policy",
-            "preferences_url": f"{base}/account/preferences"}
+    return {
+        "company": settings.company_name,
+        "policy_url": f"{base}/policy",
+        "preferences_url": f"{base}/account/preferences",
+    }
 
 
 def render(template: str, **context: Any) -> tuple[str, str]:

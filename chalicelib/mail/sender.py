@@ -18,9 +18,17 @@ from typing import Any
 REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})
 # Worth retrying at once (with backoff); other service errors (sending paused, identity or
 # configuration set missing) defer without retrying: they need an operator, not a second.
-RETRY_NOW_CODES = frozenset({"TooManyRequestsException", "LimitExceededException", "Throttling",
-                             "ThrottlingException", "RequestTimeout", "ServiceUnavailable",
-                             "InternalFailure"})
+RETRY_NOW_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "Throttling",
+        "ThrottlingException",
+        "RequestTimeout",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 
@@ -48,8 +56,14 @@ class MailUncertain(MailError):
     whether SES accepted the message is unknown. Never retried here."""
 
 
-def send_raw(client: Any, sender: str, recipient: str, raw: bytes, configuration_set: str = "",
-             sleep: Callable[[float], None] = time.sleep) -> str:
+def send_raw(
+    client: Any,
+    sender: str,
+    recipient: str,
+    raw: bytes,
+    configuration_set: str = "",
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
     """Send one message, retrying transient failures with exponential backoff and jitter;
     returns the SES message id, or raises MailDeferred / MailRejected."""
     request = {

@@ -30,8 +30,9 @@ def list_disclosures() -> Response:
 def grant_permission() -> Response:
     request = disclosures.current_request
     caller = authenticate(request)
-    permission = service.grant_permission(caller.customer_number, json_body(request, "disclosure_grant"),
-                                          request_id(request))
+    permission = service.grant_permission(
+        caller.customer_number, json_body(request, "disclosure_grant"), request_id(request)
+    )
     return with_session_cookie(json_response(permission, 201), caller)
 
 

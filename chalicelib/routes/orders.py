@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.mail.render import render_page
@@ -26,42 +27,50 @@ RECEIPT_HEADERS = {
 }
 
 
-def idempotency_key(request) -> str | None:
+def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER.lower())
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-        raise ValidationFailed("The Idempotency-Key header is not valid.", [
-            {"path": IDEMPOTENCY_HEADER, "message": "must be 1-64 of letters, digits, _ and -"}])
+        raise ValidationFailed(
+            "The Idempotency-Key header is not valid.",
+            [{"path": IDEMPOTENCY_HEADER, "message": "must be 1-64 of letters, digits, _ and -"}],
+        )
     return key
 
 
 @orders.route("/orders", methods=["POST"])
 @handles_errors
-def place_order():
+def place_order() -> Response:
     request = orders.current_request
     caller = authenticate(request)
     body = json_body(request, "order_create")
-    order = service.place_order(caller.customer_number, cart_token(request), body, idempotency_key(request),
-                                request_id(request), orders.lambda_context)
+    order = service.place_order(
+        caller.customer_number,
+        cart_token(request),
+        body,
+        idempotency_key(request),
+        request_id(request),
+        orders.lambda_context,
+    )
     return with_session_cookie(json_response(order, 201), caller)
 
 
 @orders.route("/orders", methods=["GET"])
 @handles_errors
-def list_orders():
+def list_orders() -> Response:
     caller = authenticate(orders.current_request)
     return with_session_cookie(json_response({"orders": service.orders_of(caller.customer_number)}), caller)
 
 
 @orders.route("/orders/{order_id}", methods=["GET"])
 @handles_errors
-def get_order(order_id):
+def get_order(order_id: str) -> Response:
     caller = authenticate(orders.current_request)
     return with_session_cookie(json_response(service.order_of_customer(caller.customer_number, order_id)), caller)
 
 
 @orders.route("/orders/{order_id}/receipt", methods=["GET"])
 @handles_errors
-def get_receipt(order_id):
+def get_receipt(order_id: str) -> Response:
     caller = authenticate(orders.current_request)
     page = render_page("receipt", order=service.order_of_customer(caller.customer_number, order_id))
     return with_session_cookie(Response(body=page, status_code=200, headers=dict(RECEIPT_HEADERS)), caller)

@@ -7,9 +7,10 @@ page (303)."""
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.errors import NotFound, PledgeError
 from chalicelib.pages.render import page, redirect, static_file
@@ -36,8 +37,11 @@ def _profile(customer_number: str) -> dict:
 
 CLIENT_PAGES = {
     "profile": ClientPage("profile", "Profile", _profile),
-    "preferences": ClientPage("preferences", "Marketing preferences",
-                              lambda c: {"topics": preferences.get_topics(c), "labels": preferences.TOPIC_LABELS}),
+    "preferences": ClientPage(
+        "preferences",
+        "Marketing preferences",
+        lambda c: {"topics": preferences.get_topics(c), "labels": preferences.TOPIC_LABELS},
+    ),
     "tickets": ClientPage("tickets", "Support tickets", lambda c: {"tickets": support.tickets_of(c)}),
     "cart": ClientPage("cart", "Cart"),
     "orders": ClientPage("orders", "Orders"),
@@ -56,41 +60,55 @@ def _caller() -> Caller | None:
         return None
 
 
-def _logged_in_page(caller: Caller, template: str, **context):
-    return page(template, cookie=caller.refreshed_cookie, customer_number=caller.customer_number,
-                csrf_token=sessions.csrf_token(caller.token), **context)
+def _logged_in_page(caller: Caller, template: str, **context: Any) -> Response:
+    return page(
+        template,
+        cookie=caller.refreshed_cookie,
+        customer_number=caller.customer_number,
+        csrf_token=sessions.csrf_token(caller.token),
+        **context,
+    )
 
 
 @pages.route("/", methods=["GET"])
 @handles_errors
-def home():
+def home() -> Response:
     upcoming = [v for v in policies.published_versions()["versions"] if v["status"] == "published" and v["material"]]
-    return page("home", title="Servers and hosting that keep their privacy promises", upcoming=upcoming, logged_in=_caller() is not None)
+    return page(
+        "home",
+        title="Servers and hosting that keep their privacy promises",
+        upcoming=upcoming,
+        logged_in=_caller() is not None,
+    )
 
 
 @pages.route("/privacy", methods=["GET"])
 @handles_errors
-def privacy():
-    return page("privacy", title="Privacy policy", policy=policies.policy_in_force(),
-                versions=policies.published_versions()["versions"])
+def privacy() -> Response:
+    return page(
+        "privacy",
+        title="Privacy policy",
+        policy=policies.policy_in_force(),
+        versions=policies.published_versions()["versions"],
+    )
 
 
 @pages.route("/privacy/versions/{version}", methods=["GET"])
 @handles_errors
-def privacy_version(version):
+def privacy_version(version: str) -> Response:
     found = policies.published_version(version)
     return page("policy_version", title=f"Privacy policy version {found['version']}", policy=found)
 
 
 @pages.route("/contact-us", methods=["GET"])
 @handles_errors
-def contact_us():
+def contact_us() -> Response:
     return page("contact", title="Contact us")
 
 
 @pages.route("/client-area", methods=["GET"])
 @handles_errors
-def dashboard():
+def dashboard() -> Response:
     caller = _caller()
     if caller is None:
         return redirect(LOGIN_PAGE)
@@ -99,7 +117,7 @@ def dashboard():
 
 @pages.route("/client-area/{name}", methods=["GET"])
 @handles_errors
-def client_page(name):
+def client_page(name: str) -> Response:
     if name in PUBLIC_CLIENT_PAGES:
         return _public_client_page(name)
     found = CLIENT_PAGES.get(name)
@@ -112,16 +130,17 @@ def client_page(name):
     return _logged_in_page(caller, found.template, title=found.title, **context)
 
 
-def _public_client_page(name: str):
+def _public_client_page(name: str) -> Response:
     if name != "password-reset" and _caller() is not None:
         return redirect(DASHBOARD)
-    token = (pages.current_request.query_params or {}).get("token", "")
+    query = pages.current_request.query_params
+    token = query.get("token", "") if query else ""
     return page(name.replace("-", "_"), title=PUBLIC_CLIENT_PAGES[name], token=token[:512])
 
 
 @pages.route("/client-area/tickets/{ticket_id}", methods=["GET"])
 @handles_errors
-def ticket_page(ticket_id):
+def ticket_page(ticket_id: str) -> Response:
     caller = _caller()
     if caller is None:
         return redirect(LOGIN_PAGE)
@@ -133,7 +152,7 @@ def ticket_page(ticket_id):
 
 @pages.route("/static/{name}", methods=["GET"])
 @handles_errors
-def static(name):
+def static(name: str) -> Response:
     response = static_file(name)
     if response is None:
         raise NotFound("No such file.")

@@ -31,9 +31,12 @@ RESET_REQUESTED = "If that address belongs to an account, a link to choose a new
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     base = get_settings().public_base_url
-    headers: dict[str, str | list[str]] = {**HTML_HEADERS, "X-Content-Type-Options": "nosniff",
-               "Content-Security-Policy": f"default-src 'none'; form-action 'self' {base}; "
-                                          "frame-ancestors 'none'; base-uri 'none'"}
+    headers: dict[str, str | list[str]] = {
+        **HTML_HEADERS,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": f"default-src 'none'; form-action 'self' {base}; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    }
     return Response(body=render_page(template, **context), status_code=status, headers=headers)
 
 
@@ -57,8 +60,9 @@ def _form_fields(request: Request) -> dict:
     return {name: values[0] for name, values in fields.items()}
 
 
-def _form_post(request: Request, schema: str, action: Callable[[dict], object], title: str, message: str,
-               status: int = 200) -> Response:
+def _form_post(
+    request: Request, schema: str, action: Callable[[dict], object], title: str, message: str, status: int = 200
+) -> Response:
     """A page's form post: the same checks as the JSON body, the outcome as a page."""
     try:
         action(validate(schema, _form_fields(request)))
@@ -82,8 +86,13 @@ def verify_email() -> Response:
     request = recovery.current_request
     rid = request_id(request)
     if _is_form(request):
-        return _form_post(request, "verify_email", lambda data: email_ownership.verify(data["token"], rid),
-                          "Email address confirmed", "Thank you: your email address is confirmed.")
+        return _form_post(
+            request,
+            "verify_email",
+            lambda data: email_ownership.verify(data["token"], rid),
+            "Email address confirmed",
+            "Thank you: your email address is confirmed.",
+        )
     data = json_body(request, "verify_email")
     return json_response(email_ownership.verify(data["token"], rid))
 
@@ -100,8 +109,12 @@ def resend_verification() -> Response:
 @handles_errors
 def password_reset_page() -> Response:
     base = get_settings().public_base_url
-    return _page("password_reset_page", token=_query_token(recovery.current_request),
-                 request_url=f"{base}/password-reset", confirm_url=f"{base}/password-reset/confirm")
+    return _page(
+        "password_reset_page",
+        token=_query_token(recovery.current_request),
+        request_url=f"{base}/password-reset",
+        confirm_url=f"{base}/password-reset/confirm",
+    )
 
 
 @recovery.route("/password-reset", methods=["POST"], content_types=CONTENT_TYPES)
@@ -109,8 +122,14 @@ def password_reset_page() -> Response:
 def request_password_reset() -> Response:
     request = recovery.current_request
     if _is_form(request):
-        return _form_post(request, "password_reset", lambda data: password_reset.request_reset(data["email"]),
-                          "Check your email", RESET_REQUESTED, 202)
+        return _form_post(
+            request,
+            "password_reset",
+            lambda data: password_reset.request_reset(data["email"]),
+            "Check your email",
+            RESET_REQUESTED,
+            202,
+        )
     password_reset.request_reset(json_body(request, "password_reset")["email"])
     return json_response({"message": RESET_REQUESTED}, 202)
 
@@ -121,8 +140,12 @@ def confirm_password_reset() -> Response:
     request = recovery.current_request
     rid = request_id(request)
     if _is_form(request):
-        return _form_post(request, "password_reset_confirm",
-                          lambda data: password_reset.confirm_reset(data["token"], data["password"], rid),
-                          "Password changed", "Your new password is set. Log in with it.")
+        return _form_post(
+            request,
+            "password_reset_confirm",
+            lambda data: password_reset.confirm_reset(data["token"], data["password"], rid),
+            "Password changed",
+            "Your new password is set. Log in with it.",
+        )
     data = json_body(request, "password_reset_confirm")
     return json_response(password_reset.confirm_reset(data["token"], data["password"], rid))

@@ -4,7 +4,8 @@ JSON bodies only, which a cross-site form cannot send."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.services import carts, catalog
 from chalicelib.settings import get_settings
@@ -24,29 +25,29 @@ def cart_cookie(token: str) -> str:
     return "; ".join(attributes)
 
 
-def cart_token(request) -> str | None:
+def cart_token(request: Request) -> str | None:
     return read_cookie(request, CART_COOKIE)
 
 
-def _cart_response(answer: carts.CartAnswer):
+def _cart_response(answer: carts.CartAnswer) -> Response:
     return json_response(answer.view, 200, {"Set-Cookie": cart_cookie(answer.token)} if answer.token else None)
 
 
 @shop.route("/catalog", methods=["GET"])
 @handles_errors
-def get_catalog():
+def get_catalog() -> Response:
     return json_response(catalog.catalog_view())
 
 
 @shop.route("/cart", methods=["GET"])
 @handles_errors
-def get_cart():
+def get_cart() -> Response:
     return _cart_response(carts.view_cart(cart_token(shop.current_request)))
 
 
 @shop.route("/cart/items/{sku}", methods=["PUT"])
 @handles_errors
-def put_cart_item(sku):
+def put_cart_item(sku: str) -> Response:
     request = shop.current_request
     data = json_body(request, "cart_item")
     return _cart_response(carts.set_item(cart_token(request), sku, data["billing_cycle"], data["quantity"]))
@@ -54,5 +55,5 @@ def put_cart_item(sku):
 
 @shop.route("/cart/items/{sku}", methods=["DELETE"])
 @handles_errors
-def delete_cart_item(sku):
+def delete_cart_item(sku: str) -> Response:
     return _cart_response(carts.remove_item(cart_token(shop.current_request), sku))

@@ -15,6 +15,10 @@ stats = Blueprint(__name__)
 def stats_event() -> Response:
     request = stats.current_request
     event = json_body(request, "stats_event")
-    statistics.record_event(event, source_ip(request), request.headers.get("user-agent", ""),
-                            request.headers.get("cloudfront-viewer-country"))
+    statistics.record_event(
+        event,
+        source_ip(request),
+        request.headers.get("user-agent", ""),
+        request.headers.get("cloudfront-viewer-country"),
+    )
     return Response(body="", status_code=202, headers={"Cache-Control": "no-store"})

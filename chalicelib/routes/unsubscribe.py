@@ -19,8 +19,12 @@ unsubscribe = Blueprint(__name__)
 
 # Mail clients send a form; an empty body arrives with no type (which Chalice reads as JSON).
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
-HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+HTML_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
 
 
 @unsubscribe.route("/unsubscribe", methods=["GET"])

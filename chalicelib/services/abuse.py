@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from chalicelib.errors import Conflict, NotFound
@@ -81,7 +81,7 @@ def _count(rule: Rule, scope: str, subject: str | None, customer: str | None) ->
     """Count one event into the current bucket, then read the whole window."""
     now = int(time.time())
     current = now // rule.bucket_seconds
-    expires = datetime.fromtimestamp((current + 1) * rule.bucket_seconds + rule.window_seconds, tz=timezone.utc)
+    expires = datetime.fromtimestamp((current + 1) * rule.bucket_seconds + rule.window_seconds, tz=UTC)
     store.count_event(f"{rule.name}#{scope}#{current}", subject, customer, expires)
     keys = [f"{rule.name}#{scope}#{current - n}" for n in range(BUCKETS_PER_WINDOW)]
     events, subjects, customers = 0, set(), set()
@@ -104,8 +104,16 @@ def _open_or_add(rule: Rule, ip: str, customers: set[str]) -> None:
             if store.add_to_case(case_id, customers, at):
                 return
             continue  # closed meanwhile: a new case opens
-        case = store.AbuseCase(f"AC{uuid.uuid4().hex}", rule=rule.name, ip=ip, customer_numbers=customers or None,
-                               opened_at=at, last_seen_at=at, status="open", firings=1)
+        case = store.AbuseCase(
+            f"AC{uuid.uuid4().hex}",
+            rule=rule.name,
+            ip=ip,
+            customer_numbers=customers or None,
+            opened_at=at,
+            last_seen_at=at,
+            status="open",
+            firings=1,
+        )
         try:
             commit(store.open_case(case))
         except WriteConflict:
@@ -141,7 +149,15 @@ def cases_of(customer_number: str) -> list[dict]:
 
 
 def case_view(case: store.AbuseCase) -> dict:
-    return {"case_id": case.case_id, "rule": case.rule, "ip": case.ip,
-            "customer_numbers": sorted(case.customer_numbers or []), "opened_at": case.opened_at,
-            "last_seen_at": case.last_seen_at, "status": case.status, "firings": int(case.firings),
-            "closed_at": case.closed_at, "resolution": case.resolution}
+    return {
+        "case_id": case.case_id,
+        "rule": case.rule,
+        "ip": case.ip,
+        "customer_numbers": sorted(case.customer_numbers or []),
+        "opened_at": case.opened_at,
+        "last_seen_at": case.last_seen_at,
+        "status": case.status,
+        "firings": int(case.firings),
+        "closed_at": case.closed_at,
+        "resolution": case.resolution,
+    }

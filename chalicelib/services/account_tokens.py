@@ -36,8 +36,9 @@ def binding(value: str) -> str:
 def issue(purpose: str, customer_number: str, bound_to: str, lifetime_seconds: int) -> str:
     """A new token for the customer, valid for `lifetime_seconds`; returns the token itself."""
     token = secrets.token_urlsafe(32)
-    store.save_token(_keyed(purpose, token), purpose, customer_number, binding(bound_to),
-                     int(time.time()) + lifetime_seconds)
+    store.save_token(
+        _keyed(purpose, token), purpose, customer_number, binding(bound_to), int(time.time()) + lifetime_seconds
+    )
     return token
 
 

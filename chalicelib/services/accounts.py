@@ -58,8 +58,9 @@ def new_customer_number() -> str:
     return "C" + str(secrets.randbelow(9 * 10**9) + 10**9)
 
 
-def signup(data: dict, request_id: str | None,
-           extra_writes: Callable[[Customer], list[Write]] | None = None) -> LoggedIn:
+def signup(
+    data: dict, request_id: str | None, extra_writes: Callable[[Customer], list[Write]] | None = None
+) -> LoggedIn:
     """Create the account, its email claim, its audit entry and its first session in one
     transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
     password_hash = hash_password(data["password"])
@@ -70,10 +71,12 @@ def signup(data: dict, request_id: str | None,
             "customer": put_new(customer),
             "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
             "session": session_write,
-            "audit": audit_entry(customer.customer_number, "signup", "customer", list(_given(data)),
-                                 request_id=request_id),
-            "address_history": addresses.first_address(customer.customer_number, email_key(data["email"]),
-                                                       customer.created_at),
+            "audit": audit_entry(
+                customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id
+            ),
+            "address_history": addresses.first_address(
+                customer.customer_number, email_key(data["email"]), customer.created_at
+            ),
         }
         writes.update({f"extra_{i}": w for i, w in enumerate(extra_writes(customer) if extra_writes else [])})
         try:
@@ -178,7 +181,6 @@ def profile(customer: Customer) -> dict:
     }
 
 
-
 def get_profile(customer_number: str) -> dict:
     return profile(require_customer(customer_number))
 
@@ -224,7 +226,9 @@ def _email_key_changed(customer: Customer, changed: dict) -> bool:
 
 
 def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> dict[str, Write]:
-    actions = [getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()]
+    actions = [
+        getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()
+    ]
     now = iso(utc_now())
     if _email_key_changed(customer, changed):
         actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet

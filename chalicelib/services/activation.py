@@ -47,8 +47,11 @@ def _held_back(version: PolicyVersion, now: datetime) -> dict | None:
         return None
     missing, last_notice = notices.notified_by(version)
     if missing:
-        return {"version": version.version, "reason": "notices_missing",
-                "missing": missing if missing > 0 else None}  # None: the first pass is still running
+        return {
+            "version": version.version,
+            "reason": "notices_missing",
+            "missing": missing if missing > 0 else None,
+        }  # None: the first pass is still running
     period = timedelta(days=get_settings().notice_period_days)
     in_force_from = max(effective_moment(version), last_notice + period) if last_notice else effective_moment(version)
     if now < in_force_from:
@@ -59,11 +62,13 @@ def _held_back(version: PolicyVersion, now: datetime) -> dict | None:
 def _bring_into_force(version: PolicyVersion, in_force: list[PolicyVersion], now: datetime) -> bool:
     at = iso(now)
     try:
-        commit([store.bring_into_force(version, at), store.point_to(version)]
-               + [store.supersede(v, at) for v in in_force])
+        commit(
+            [store.bring_into_force(version, at), store.point_to(version)] + [store.supersede(v, at) for v in in_force]
+        )
     except WriteConflict:
-        get_logger().warning("policy versions changed during activation; the next run retries",
-                             extra={"version": version.version})
+        get_logger().warning(
+            "policy versions changed during activation; the next run retries", extra={"version": version.version}
+        )
         return False
     version.status, version.in_force_at = "in_force", at
     count("policy_activated")

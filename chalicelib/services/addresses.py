@@ -42,8 +42,11 @@ def anonymous_inquiries_of(customer_number: str, entries: list[EmailHistoryEntry
     found = []
     for email_key in {e.email_key for e in entries}:
         holdings = history.holdings_of_address(email_key)
-        found += [i for i in inquiry_store.anonymous_inquiries_from(email_key)
-                  if owner_at(holdings, i.created_at) == customer_number]
+        found += [
+            i
+            for i in inquiry_store.anonymous_inquiries_from(email_key)
+            if owner_at(holdings, i.created_at) == customer_number
+        ]
     return found
 
 
@@ -59,8 +62,9 @@ def address_change(customer_number: str, old_key: str, new_key: str, since: str,
 def address_released(customer_number: str, email_key: str, since: str, at: str) -> Write:
     """Close the customer's open entry for the address. A customer from before the history
     existed gets the entry back-filled from `since` (signup)."""
-    open_entries = [e for e in history.entries_of(customer_number)
-                    if e.email_key == email_key and e.released_at is None]
+    open_entries = [
+        e for e in history.entries_of(customer_number) if e.email_key == email_key and e.released_at is None
+    ]
     if open_entries:
         return history.release_address(open_entries[-1], at)
     return history.claim_address(customer_number, email_key, since, released_at=at)

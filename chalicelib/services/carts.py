@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -63,17 +64,28 @@ def priced_lines(cart: Cart | None) -> list[PricedLine]:
     the catalog is dropped), in the order they were added."""
     products = catalog.load_catalog().products
     lines = sorted(cart.lines, key=lambda line: (line.added_at, line.sku)) if cart else []
-    return [PricedLine(products[line.sku], line.billing_cycle, int(line.quantity),
-                       products[line.sku].prices[line.billing_cycle])
-            for line in lines if line.sku in products and line.billing_cycle in products[line.sku].prices]
+    return [
+        PricedLine(
+            products[line.sku], line.billing_cycle, int(line.quantity), products[line.sku].prices[line.billing_cycle]
+        )
+        for line in lines
+        if line.sku in products and line.billing_cycle in products[line.sku].prices
+    ]
 
 
 def lines_view(lines: list[PricedLine]) -> dict:
     total = sum((line.amount for line in lines), Decimal("0"))
     return {
-        "items": [{"sku": line.product.sku, "billing_cycle": line.billing_cycle, "quantity": line.quantity,
-                   "unit_amount": catalog.money(line.unit_amount), "amount": catalog.money(line.amount)}
-                  for line in lines],
+        "items": [
+            {
+                "sku": line.product.sku,
+                "billing_cycle": line.billing_cycle,
+                "quantity": line.quantity,
+                "unit_amount": catalog.money(line.unit_amount),
+                "amount": catalog.money(line.amount),
+            }
+            for line in lines
+        ],
         "total": catalog.money(total),
         "currency": catalog.load_catalog().currency,
     }
@@ -94,7 +106,9 @@ def set_item(token: str | None, sku: str, billing_cycle: str, quantity: int) -> 
     """Set (not add to) the quantity of a product in the cart, creating the cart (and a
     new random id) when the cookie names none."""
     if not isinstance(quantity, int) or isinstance(quantity, bool):  # JSON Schema lets 2.0 pass as an integer
-        raise ValidationFailed("The request is not valid.", [{"path": "quantity", "message": "must be of type integer"}])
+        raise ValidationFailed(
+            "The request is not valid.", [{"path": "quantity", "message": "must be of type integer"}]
+        )
     product = catalog.product(sku)
     catalog.unit_price(product, billing_cycle)
 
@@ -114,7 +128,9 @@ def remove_item(token: str | None, sku: str) -> CartAnswer:
     return _change_cart(token, lambda lines, now: [line for line in lines if line.sku != sku], create=False)
 
 
-def _change_cart(token: str | None, change, create: bool) -> CartAnswer:
+def _change_cart(
+    token: str | None, change: Callable[[list[CartLine], str], list[CartLine]], create: bool
+) -> CartAnswer:
     for _ in attempts():
         now = utc_now()
         cart = find_cart(token, now)

@@ -40,9 +40,13 @@ def money(amount: Decimal) -> str:
 def load_catalog() -> Catalog:
     data = json.loads(CATALOG_FILE.read_text(), parse_float=Decimal)
     products = {
-        p["sku"]: Product(p["sku"], p["name"], p["description"],
-                          {cycle: Decimal(amount) for cycle, amount in p["billing_cycles"].items()},
-                          tuple(p["requires"]))
+        p["sku"]: Product(
+            p["sku"],
+            p["name"],
+            p["description"],
+            {cycle: Decimal(amount) for cycle, amount in p["billing_cycles"].items()},
+            tuple(p["requires"]),
+        )
         for p in data["products"]
     }
     return Catalog(data["currency"], products)
@@ -58,17 +62,26 @@ def product(sku: str) -> Product:
 def unit_price(found: Product, billing_cycle: str) -> Decimal:
     """The product's price for a cycle it offers, else 400 (a cycle it does not offer)."""
     if billing_cycle not in found.prices:
-        raise ValidationFailed("This product is not offered with that billing cycle.", [
-            {"path": "billing_cycle", "message": "must be one of: " + ", ".join(found.prices)}])
+        raise ValidationFailed(
+            "This product is not offered with that billing cycle.",
+            [{"path": "billing_cycle", "message": "must be one of: " + ", ".join(found.prices)}],
+        )
     return found.prices[billing_cycle]
 
 
 def catalog_view() -> dict:
     catalog = load_catalog()
-    return {"products": [
-        {"sku": p.sku, "name": p.name, "description": p.description,
-         "billing_cycles": {cycle: {"amount": money(amount), "currency": catalog.currency}
-                            for cycle, amount in p.prices.items()},
-         "requires": list(p.requires)}
-        for p in catalog.products.values()
-    ]}
+    return {
+        "products": [
+            {
+                "sku": p.sku,
+                "name": p.name,
+                "description": p.description,
+                "billing_cycles": {
+                    cycle: {"amount": money(amount), "currency": catalog.currency} for cycle, amount in p.prices.items()
+                },
+                "requires": list(p.requires),
+            }
+            for p in catalog.products.values()
+        ]
+    }

@@ -56,7 +56,9 @@ def grant_permission(customer_number: str, data: dict, request_id: str | None) -
 
 def revoke_permission(customer_number: str, permission_id: str, request_id: str | None) -> None:
     """Revoked once; revoking again changes nothing. Another customer's id is unknown here."""
-    permission = store.get_permission(customer_number, permission_id) if PERMISSION_ID.fullmatch(permission_id) else None
+    permission = (
+        store.get_permission(customer_number, permission_id) if PERMISSION_ID.fullmatch(permission_id) else None
+    )
     if permission is None:
         raise NotFound("No such disclosure permission.")
     if store.revoke(permission, iso(utc_now()), policy_store.version_in_force(), request_id):
@@ -69,8 +71,10 @@ def disclosures_view(customer_number: str) -> dict:
     now = utc_now()
     permissions = sorted(store.permissions_of(customer_number), key=lambda p: p.granted_at, reverse=True)
     made = sorted(store.disclosures_of(customer_number), key=lambda d: d.disclosed_at, reverse=True)
-    return {"permissions": [permission_view(p, now) for p in permissions],
-            "disclosures": [disclosure_view(d) for d in made]}
+    return {
+        "permissions": [permission_view(p, now) for p in permissions],
+        "disclosures": [disclosure_view(d) for d in made],
+    }
 
 
 def disclose(event: dict, request_id: str | None) -> dict:
@@ -121,12 +125,23 @@ def permission_status(permission: DisclosurePermission, now: datetime) -> str:
 
 
 def permission_view(permission: DisclosurePermission, now: datetime) -> dict:
-    history = [{"event": "granted", "at": permission.granted_at, "policy_version": permission.granted_policy_version,
-                "request_id": permission.granted_request_id}]
+    history = [
+        {
+            "event": "granted",
+            "at": permission.granted_at,
+            "policy_version": permission.granted_policy_version,
+            "request_id": permission.granted_request_id,
+        }
+    ]
     if permission.revoked_at:
-        history.append({"event": "revoked", "at": permission.revoked_at,
-                        "policy_version": permission.revoked_policy_version,
-                        "request_id": permission.revoked_request_id})
+        history.append(
+            {
+                "event": "revoked",
+                "at": permission.revoked_at,
+                "policy_version": permission.revoked_policy_version,
+                "request_id": permission.revoked_request_id,
+            }
+        )
     return {
         "permission_id": permission.permission_id,
         "recipient": permission.recipient,
@@ -165,12 +180,15 @@ def _basis(customer: Customer, event: dict, categories: list[str], now: datetime
     return {"permission_id": permission.permission_id}, [store.still_unrevoked(permission)]
 
 
-def _covering_permission(customer_number: str, recipient: str, categories: list[str],
-                         now: datetime) -> DisclosurePermission | None:
+def _covering_permission(
+    customer_number: str, recipient: str, categories: list[str], now: datetime
+) -> DisclosurePermission | None:
     key = recipient_key(recipient)
-    covering = [p for p in store.permissions_of(customer_number)
-                if p.recipient_key == key and permission_status(p, now) == "active"
-                and set(categories) <= set(p.categories)]
+    covering = [
+        p
+        for p in store.permissions_of(customer_number)
+        if p.recipient_key == key and permission_status(p, now) == "active" and set(categories) <= set(p.categories)
+    ]
     return max(covering, key=lambda p: p.granted_at, default=None)
 
 
@@ -180,7 +198,9 @@ def _future_time(text: str | None, now: datetime, path: str) -> str | None:
     try:
         moment = parse_iso(text)
     except ValueError:
-        raise ValidationFailed("The request is not valid.", [{"path": path, "message": "is not a valid time"}]) from None
+        raise ValidationFailed(
+            "The request is not valid.", [{"path": path, "message": "is not a valid time"}]
+        ) from None
     if moment <= now:
         raise ValidationFailed("The request is not valid.", [{"path": path, "message": "must be in the future"}])
     return iso(moment)

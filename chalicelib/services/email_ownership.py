@@ -29,10 +29,19 @@ def send_verification(customer_number: str, email: str) -> None:
     made: a failure here is logged and counted, not raised."""
     settings = get_settings()
     try:
-        token = account_tokens.issue(PURPOSE, customer_number, _address(email), settings.verify_email_hours * HOUR_SECONDS)
-        _send(email, customer_number, "Confirm your email address", "verify_email",
-              {"verify_url": f"{settings.public_base_url}/verify-email?token={token}",
-               "days": settings.verify_email_hours // 24})
+        token = account_tokens.issue(
+            PURPOSE, customer_number, _address(email), settings.verify_email_hours * HOUR_SECONDS
+        )
+        _send(
+            email,
+            customer_number,
+            "Confirm your email address",
+            "verify_email",
+            {
+                "verify_url": f"{settings.public_base_url}/verify-email?token={token}",
+                "days": settings.verify_email_hours // 24,
+            },
+        )
         count("email_verification_sent")
     except Exception:
         get_logger().exception("email verification not sent", extra={"customer_number": customer_number})
@@ -44,8 +53,13 @@ def email_changed(customer_number: str, old_email: str, new_email: str) -> None:
     old one (which names no new address: its reader may not be the account's owner)."""
     send_verification(customer_number, new_email)
     try:
-        _send(old_email, customer_number, "The email address of your account was changed", "email_changed",
-              {"changed_at": iso(utc_now()), "reset_url": f"{get_settings().public_base_url}/password-reset"})
+        _send(
+            old_email,
+            customer_number,
+            "The email address of your account was changed",
+            "email_changed",
+            {"changed_at": iso(utc_now()), "reset_url": f"{get_settings().public_base_url}/password-reset"},
+        )
     except Exception:
         get_logger().exception("email change notice not sent", extra={"customer_number": customer_number})
         count("mail_failed")
@@ -62,8 +76,11 @@ def resend_verification(customer_number: str) -> None:
 
 
 def _send(recipient: str, customer_number: str, subject: str, template: str, context: dict) -> None:
-    mailer.send(mailer.Email(recipient=recipient, subject=subject, template=template, context=context,
-                             customer_number=customer_number))
+    mailer.send(
+        mailer.Email(
+            recipient=recipient, subject=subject, template=template, context=context, customer_number=customer_number
+        )
+    )
 
 
 def verify(token: str, request_id: str | None) -> dict:
@@ -80,9 +97,15 @@ def verify(token: str, request_id: str | None) -> dict:
     assert customer is not None  # redeem refused the token otherwise
     now = iso(utc_now())
     try:
-        commit([spend, customer_store.save_customer_changes(customer, [Customer.email_verified_at.set(now)]),
-                audit_entry(customer.customer_number, "email_verified", "customer", ["email_verified"],
-                            request_id=request_id)])
+        commit(
+            [
+                spend,
+                customer_store.save_customer_changes(customer, [Customer.email_verified_at.set(now)]),
+                audit_entry(
+                    customer.customer_number, "email_verified", "customer", ["email_verified"], request_id=request_id
+                ),
+            ]
+        )
     except WriteConflict:
         raise NotFound(account_tokens.INVALID) from None  # spent, or the account changed meanwhile
     count("email_verified")

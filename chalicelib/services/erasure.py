@@ -16,10 +16,9 @@ from chalicelib.services.disclosures import erase_disclosure_text
 from chalicelib.services.sensitive import destroy_all
 from chalicelib.store import audit as audit_store
 from chalicelib.store import customers as customer_store
-from chalicelib.store import email_history
+from chalicelib.store import email_history, profile_revisions
 from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store import orders as order_store
-from chalicelib.store import profile_revisions
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.inquiries import Inquiry
@@ -57,5 +56,11 @@ def erase_customer_content(customer_number: str) -> dict:
     reasons = audit_store.scrub_reasons(customer_number, "customer", PLACEHOLDER)
     revisions = profile_revisions.delete_revisions_of(customer_number)
     email_history.delete_entries(entries)
-    return {"inquiries": len(inquiries), "tickets": len(tickets), "ticket_entries": ticket_entries,
-            "audit_reasons": reasons, "profile_revisions": revisions, "addresses": len(entries)}
+    return {
+        "inquiries": len(inquiries),
+        "tickets": len(tickets),
+        "ticket_entries": ticket_entries,
+        "audit_reasons": reasons,
+        "profile_revisions": revisions,
+        "addresses": len(entries),
+    }

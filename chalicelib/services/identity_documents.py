@@ -17,10 +17,17 @@ def put_identity_document(customer_number: str, data: dict, request_id: str | No
     number = data["number"]
     last4 = number.replace(" ", "").replace("-", "")[-4:]
     item_id, now = store.IDENTITY_DOCUMENT, iso(utc_now())
-    item = store.new_item(customer_number, item_id, seal(customer_number, item_id, number), kind=data["type"],
-                          country=data["country"], last4=last4, created_at=now, updated_at=now)
-    commit([put(item), audit_entry(customer_number, "identity_document_set", "customer", [item_id], None,
-                                   request_id)])
+    item = store.new_item(
+        customer_number,
+        item_id,
+        seal(customer_number, item_id, number),
+        kind=data["type"],
+        country=data["country"],
+        last4=last4,
+        created_at=now,
+        updated_at=now,
+    )
+    commit([put(item), audit_entry(customer_number, "identity_document_set", "customer", [item_id], None, request_id)])
     count("identity_document_set")
     return identity_document_view(item)
 
@@ -36,8 +43,18 @@ def identity_document_of(customer_number: str) -> dict | None:
 
 def delete_identity_document(customer_number: str, request_id: str | None) -> None:
     try:
-        commit([store.delete_write(customer_number, store.IDENTITY_DOCUMENT),
-                audit_entry(customer_number, "identity_document_deleted", "customer", [store.IDENTITY_DOCUMENT],
-                            None, request_id)])
+        commit(
+            [
+                store.delete_write(customer_number, store.IDENTITY_DOCUMENT),
+                audit_entry(
+                    customer_number,
+                    "identity_document_deleted",
+                    "customer",
+                    [store.IDENTITY_DOCUMENT],
+                    None,
+                    request_id,
+                ),
+            ]
+        )
     except WriteConflict:
         raise NotFound("No identity document on file.") from None

@@ -9,9 +9,9 @@ from chalicelib.observability import count, get_logger
 from chalicelib.services import mail_limits, mailer
 from chalicelib.services.email_address import normalize_email
 from chalicelib.services.erasure import discard_inquiry
+from chalicelib.settings import get_settings
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
-from chalicelib.settings import get_settings
 from chalicelib.store.inquiries import Inquiry
 
 DAY_SECONDS = 86400

@@ -22,8 +22,9 @@ def address_hash(purpose: str, email: str) -> str:
 
 def may_send(purpose: str, email: str, limit: int, window_seconds: int) -> bool:
     """Take one of the address's `limit` sends of this kind in the window; False when none is left."""
-    slot = counters.take(MailLimit, address_hash(f"mail-limit:{purpose}", email), int(time.time()),
-                         window_seconds, limit)
+    slot = counters.take(
+        MailLimit, address_hash(f"mail-limit:{purpose}", email), int(time.time()), window_seconds, limit
+    )
     if not slot.taken:
         count(f"mail_limited_{purpose}")
     return slot.taken

@@ -30,8 +30,17 @@ from chalicelib.store.base import iso, utc_now
 from chalicelib.store.mail_log import SentMessage
 from chalicelib.store.transact import Write, commit, put
 
-__all__ = ["Delivered", "Email", "MailDeferred", "MailError", "MailRejected", "MailUncertain", "deliver",
-           "messages_sent_to", "send"]
+__all__ = [
+    "Delivered",
+    "Email",
+    "MailDeferred",
+    "MailError",
+    "MailRejected",
+    "MailUncertain",
+    "deliver",
+    "messages_sent_to",
+    "send",
+]
 
 
 class Email(NamedTuple):
@@ -75,15 +84,27 @@ def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = t
     raw = build_message(settings.mail_from, email.recipient, email.subject, text, html, email.headers)
     shared_pacer(settings.ses_max_send_rate).wait()
     try:
-        message_id = send_raw(client or ses_client(), settings.mail_from, email.recipient, raw,
-                              settings.ses_configuration_set, sleep=sleep)
+        message_id = send_raw(
+            client or ses_client(),
+            settings.mail_from,
+            email.recipient,
+            raw,
+            settings.ses_configuration_set,
+            sleep=sleep,
+        )
     except MailError as error:
         count(f"mail_{type(error).__name__.removeprefix('Mail').lower()}")
         raise
     count(f"mail_sent_{email.kind}")
-    entry = SentMessage(message_id, customer_number=email.customer_number, kind=email.kind,
-                        template=email.template, topic=email.topic, campaign_id=email.campaign_id,
-                        sent_at=iso(utc_now()))
+    entry = SentMessage(
+        message_id,
+        customer_number=email.customer_number,
+        kind=email.kind,
+        template=email.template,
+        topic=email.topic,
+        campaign_id=email.campaign_id,
+        sent_at=iso(utc_now()),
+    )
     return Delivered(message_id, put(entry))
 
 
@@ -102,7 +123,13 @@ def _record(delivered: Delivered) -> None:
 def messages_sent_to(customer_number: str) -> list[dict]:
     """Every message sent to the customer, oldest first (what, when, SES id; no body)."""
     return [
-        {"message_id": m.message_id, "kind": m.kind, "template": m.template, "topic": m.topic,
-         "campaign_id": m.campaign_id, "sent_at": m.sent_at}
+        {
+            "message_id": m.message_id,
+            "kind": m.kind,
+            "template": m.template,
+            "topic": m.topic,
+            "campaign_id": m.campaign_id,
+            "sent_at": m.sent_at,
+        }
         for m in mail_log.sent_to(customer_number)
     ]

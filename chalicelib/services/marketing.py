@@ -25,8 +25,15 @@ from chalicelib.store.customers import Customer
 
 def send_campaign(topic: str, subject: str, text: str, campaign_id: str | None = None, client: Any = None) -> dict:
     campaign = _register(topic, subject, text, campaign_id)
-    result: dict[str, Any] = {"campaign_id": campaign.campaign_id, "sent": 0, "skipped": 0, "rejected": 0,
-                              "unconfirmed": 0, "failed": 0, "complete": True}
+    result: dict[str, Any] = {
+        "campaign_id": campaign.campaign_id,
+        "sent": 0,
+        "skipped": 0,
+        "rejected": 0,
+        "unconfirmed": 0,
+        "failed": 0,
+        "complete": True,
+    }
     for subscriber in customer_store.active_subscribers(topic):
         outcome = _deliver_one(campaign, subject, text, subscriber.customer_number, client)
         if outcome == "deferred":
@@ -46,8 +53,13 @@ def _register(topic: str, subject: str, text: str, campaign_id: str | None) -> C
     """The campaign under its id (by default derived from its content, so the same content
     sent again is the same campaign). An id already used for other content: Conflict."""
     content_hash = campaign_key(topic, subject, text)
-    campaign = Campaign(campaign_id or f"auto-{content_hash[:32]}", topic=topic, subject=subject,
-                        content_hash=content_hash, created_at=iso(utc_now()))
+    campaign = Campaign(
+        campaign_id or f"auto-{content_hash[:32]}",
+        topic=topic,
+        subject=subject,
+        content_hash=content_hash,
+        created_at=iso(utc_now()),
+    )
     saved = campaign_store.register_campaign(campaign)
     if saved.content_hash != content_hash:
         raise Conflict("This campaign id was already used for a different campaign.")
@@ -62,16 +74,22 @@ def _deliver_one(campaign: Campaign, subject: str, text: str, customer_number: s
         return _deliver(campaign, subject, text, customer_number, client)
     except Exception as error:
         count("MarketingDeliveryFailed")
-        get_logger().error("marketing delivery failed for one customer; the run goes on",
-                           extra={"campaign_id": campaign.campaign_id, "customer_number": customer_number,
-                                  "error_type": type(error).__name__})
-        campaign_store.record_failure(campaign.campaign_id, customer_number, f"unexpected:{type(error).__name__}",
-                                      iso(utc_now()))
+        get_logger().error(
+            "marketing delivery failed for one customer; the run goes on",
+            extra={
+                "campaign_id": campaign.campaign_id,
+                "customer_number": customer_number,
+                "error_type": type(error).__name__,
+            },
+        )
+        campaign_store.record_failure(
+            campaign.campaign_id, customer_number, f"unexpected:{type(error).__name__}", iso(utc_now())
+        )
         return "failed"
 
 
 def _deliver(campaign: Campaign, subject: str, text: str, customer_number: str, client: Any) -> str:
-    """"sent", "skipped" (already claimed, or no longer eligible), "rejected", "unconfirmed"
+    """ "sent", "skipped" (already claimed, or no longer eligible), "rejected", "unconfirmed"
     (the connection failed after the request went out) or "deferred". Any other error is
     raised with the claim kept (whether SES has the message is not known)."""
     customer = customer_store.get_customer(customer_number)  # the scan may be minutes old
@@ -103,8 +121,12 @@ def _email(campaign: Campaign, subject: str, text: str, customer: Customer) -> m
         recipient=customer.email,
         subject=subject,
         template="marketing",
-        context={"name": customer.name, "text": text, "topic_label": preferences.TOPIC_LABELS[campaign.topic],
-                 "unsubscribe_url": unsubscribe_url},
+        context={
+            "name": customer.name,
+            "text": text,
+            "topic_label": preferences.TOPIC_LABELS[campaign.topic],
+            "unsubscribe_url": unsubscribe_url,
+        },
         headers=unsubscribe.list_unsubscribe_headers(unsubscribe_url),
         kind="marketing",
         customer_number=customer.customer_number,

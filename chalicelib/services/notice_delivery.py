@@ -78,8 +78,9 @@ class Run:
             self.failure = self.failure or error
 
     def should_stop(self) -> bool:
-        return (self.failure is not None or self._deferral_streak >= DEFERRAL_STREAK_LIMIT
-                or self.time_left() < self.margin)
+        return (
+            self.failure is not None or self._deferral_streak >= DEFERRAL_STREAK_LIMIT or self.time_left() < self.margin
+        )
 
 
 def notice_email(version: PolicyVersion, customer: Customer) -> mailer.Email:
@@ -89,9 +90,14 @@ def notice_email(version: PolicyVersion, customer: Customer) -> mailer.Email:
         recipient=customer.email,
         subject=f"{settings.company_name}: our privacy policy changes on {effective}",
         template="policy_notice",
-        context={"name": customer.name, "version": version.version, "summary": version.summary,
-                 "effective_date": effective, "notice_days": settings.notice_period_days,
-                 "version_url": f"{settings.public_base_url}/policy/versions/{version.version}"},
+        context={
+            "name": customer.name,
+            "version": version.version,
+            "summary": version.summary,
+            "effective_date": effective,
+            "notice_days": settings.notice_period_days,
+            "version_url": f"{settings.public_base_url}/policy/versions/{version.version}",
+        },
         kind="notice",
         customer_number=customer.customer_number,
         campaign_id=version.version,
@@ -117,8 +123,9 @@ class Courier:
                 outcome = self._send(job, customer)
         except Exception as error:  # one customer's bad record must not stop the run for everyone
             outcome = self._failed(job, error)
-        settled = notice_store.settle(job.version.version, job.customer_number, self.run.id,
-                                      outcome.status, **outcome.fields)
+        settled = notice_store.settle(
+            job.version.version, job.customer_number, self.run.id, outcome.status, **outcome.fields
+        )
         self._unrecorded = [settled] + outcome.records
         self.run.note(outcome)
 
@@ -128,8 +135,9 @@ class Courier:
             commit(writes, token=uuid.uuid4().hex)
 
     def _claim(self, job: Job) -> bool:
-        claim = notice_store.claim(job.version.version, job.customer_number, self.run.id,
-                                   iso(self.run.clock()), job.held_at_publication)
+        claim = notice_store.claim(
+            job.version.version, job.customer_number, self.run.id, iso(self.run.clock()), job.held_at_publication
+        )
         writes = {"claim": claim, **{f"record_{i}": w for i, w in enumerate(self._unrecorded)}}
         try:
             # The token makes a retried request (lost response) idempotent, not a failed claim.
@@ -147,11 +155,17 @@ class Courier:
         after the backoff, so it goes out once the record is fixed), counted and logged by
         customer number and error type only: the error's text may quote the email."""
         count("PolicyNoticeFailed")
-        get_logger().error("policy notice failed for one customer; the run goes on",
-                           extra={"version": job.version.version, "customer_number": job.customer_number,
-                                  "error_type": type(error).__name__})
-        return Outcome("failed", {"error": f"unexpected:{type(error).__name__}",
-                                  "retry_at": iso(self.run.clock() + _backoff(job))})
+        get_logger().error(
+            "policy notice failed for one customer; the run goes on",
+            extra={
+                "version": job.version.version,
+                "customer_number": job.customer_number,
+                "error_type": type(error).__name__,
+            },
+        )
+        return Outcome(
+            "failed", {"error": f"unexpected:{type(error).__name__}", "retry_at": iso(self.run.clock() + _backoff(job))}
+        )
 
     def _send(self, job: Job, customer: Customer) -> Outcome:
         try:
@@ -162,22 +176,31 @@ class Courier:
             # SES may have accepted it: never "deferred" (which would send again), but
             # "unconfirmed", like a crash after the send.
             count("PolicyNoticeUnconfirmed")
-            get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
-                               "ops_resolve_notice", extra={"version": job.version.version,
-                                                            "customer_number": job.customer_number,
-                                                            "error_code": error.code})
+            get_logger().error(
+                "policy notice may or may not have been sent: not resending; settle it with ops_resolve_notice",
+                extra={
+                    "version": job.version.version,
+                    "customer_number": job.customer_number,
+                    "error_code": error.code,
+                },
+            )
             return Outcome("unconfirmed", {"error": error.code})
         except mailer.MailDeferred as error:
             count("PolicyNoticeDeferred")
-            get_logger().warning("policy notice deferred", extra={"version": job.version.version,
-                                                                  "error_code": error.code, "attempts": job.attempts})
+            get_logger().warning(
+                "policy notice deferred",
+                extra={"version": job.version.version, "error_code": error.code, "attempts": job.attempts},
+            )
             return Outcome("deferred", {"error": error.code, "retry_at": iso(self.run.clock() + _backoff(job))})
-        return Outcome("sent", {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()),
-                                "error": None, "retry_at": None}, [delivered.record])
+        return Outcome(
+            "sent",
+            {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()), "error": None, "retry_at": None},
+            [delivered.record],
+        )
 
 
 def _backoff(job: Job) -> timedelta:
-    return min(RETRY_BACKOFF * 2 ** job.attempts, RETRY_BACKOFF_MAX)
+    return min(RETRY_BACKOFF * 2**job.attempts, RETRY_BACKOFF_MAX)
 
 
 class WorkerPool:
@@ -189,8 +212,9 @@ class WorkerPool:
     def __init__(self, run: Run, size: int):
         self.run = run
         self._jobs: queue.Queue = queue.Queue()
-        self._threads = [threading.Thread(target=self._work, name=f"notice-worker-{i}", daemon=True)
-                         for i in range(size)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"notice-worker-{i}", daemon=True) for i in range(size)
+        ]
         for thread in self._threads:
             thread.start()
 

@@ -105,14 +105,24 @@ def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, ru
         if notice.status != "claimed" or notice.claimed_by == run.id or notice.claimed_at > orphaned_before:
             continue
         try:
-            commit([store.settle(version.version, notice.customer_number, notice.claimed_by, "unconfirmed",
-                                 error="claim_orphaned")])
+            commit(
+                [
+                    store.settle(
+                        version.version,
+                        notice.customer_number,
+                        notice.claimed_by,
+                        "unconfirmed",
+                        error="claim_orphaned",
+                    )
+                ]
+            )
         except WriteConflict:
             continue  # settled meanwhile
         count("PolicyNoticeUnconfirmed")
-        get_logger().error("policy notice may or may not have been sent: not resending; settle it with "
-                           "ops_resolve_notice", extra={"version": version.version,
-                                                        "customer_number": notice.customer_number})
+        get_logger().error(
+            "policy notice may or may not have been sent: not resending; settle it with ops_resolve_notice",
+            extra={"version": version.version, "customer_number": notice.customer_number},
+        )
 
 
 def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run, pool: WorkerPool) -> None:
@@ -148,8 +158,11 @@ def _pass_due(campaign: NoticeCampaign, version: PolicyVersion, now: datetime) -
 def _covers_activation(campaign: NoticeCampaign, version: PolicyVersion) -> bool:
     """Whether the last pass started after the version came into force (with the overlap):
     then everyone who joined before it is covered."""
-    return bool(version.in_force_at and campaign.pass_started_at
-                and parse_iso(campaign.pass_started_at) >= parse_iso(version.in_force_at) + SWEEP_OVERLAP)
+    return bool(
+        version.in_force_at
+        and campaign.pass_started_at
+        and parse_iso(campaign.pass_started_at) >= parse_iso(version.in_force_at) + SWEEP_OVERLAP
+    )
 
 
 def _scan(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: WorkerPool) -> bool:
@@ -168,8 +181,9 @@ def _scan(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: Work
             return False
 
 
-def _submit_chunk(customers: ResultIterator[Customer], version: PolicyVersion, run: Run,
-                  pool: WorkerPool) -> tuple[int, bool]:
+def _submit_chunk(
+    customers: ResultIterator[Customer], version: PolicyVersion, run: Run, pool: WorkerPool
+) -> tuple[int, bool]:
     taken = 0
     while taken < CHUNK and not run.should_stop():
         customer = next(customers, None)
@@ -183,8 +197,9 @@ def _submit_chunk(customers: ResultIterator[Customer], version: PolicyVersion, r
     return taken, False
 
 
-def _check_deadline(campaign: NoticeCampaign, version: PolicyVersion, open_notices: list[PolicyNotice],
-                    now: datetime) -> None:
+def _check_deadline(
+    campaign: NoticeCampaign, version: PolicyVersion, open_notices: list[PolicyNotice], now: datetime
+) -> None:
     """The alarm: past the last day to notify (effective date minus the notice period),
     some customer held at publication still has no notice."""
     if version.status != "published":
@@ -196,20 +211,31 @@ def _check_deadline(campaign: NoticeCampaign, version: PolicyVersion, open_notic
     count("PolicyNoticeDeadlineMissed")
     get_logger().error(
         "policy notices missed their deadline: the version will not come into force until they are sent",
-        extra={"version": version.version, "effective_at": version.effective_at, "deadline": iso(deadline),
-               "notices_open": len(missing), "first_pass_done": bool(campaign.first_pass_done_at)})
+        extra={
+            "version": version.version,
+            "effective_at": version.effective_at,
+            "deadline": iso(deadline),
+            "notices_open": len(missing),
+            "first_pass_done": bool(campaign.first_pass_done_at),
+        },
+    )
 
 
 def _remaining(campaign: NoticeCampaign, open_notices: list[PolicyNotice]) -> int:
     """Notices not yet final, plus the customers the current pass has not reached."""
     unreached = 0
     if campaign.pass_open or campaign.passes == 0:
-        unreached = sum(1 for _ in customer_store.held_customers(
-            campaign.pass_since, campaign.scan_cursor(), fields=("customer_number",)))
+        unreached = sum(
+            1
+            for _ in customer_store.held_customers(
+                campaign.pass_since, campaign.scan_cursor(), fields=("customer_number",)
+            )
+        )
     return len(open_notices) + unreached
 
 
 # --- what activation needs -------------------------------------------------------------
+
 
 def notified_by(version: PolicyVersion) -> tuple[int, datetime | None]:
     """For a material version: (how many customers held at publication still lack a
@@ -233,9 +259,15 @@ def notified_by(version: PolicyVersion) -> tuple[int, datetime | None]:
 
 # --- proof of notice and ops ----------------------------------------------------------
 
+
 def notice_view(notice: PolicyNotice) -> dict:
-    return {"version": notice.version, "status": notice.status, "sent_at": notice.sent_at,
-            "message_id": notice.message_id, "error": notice.error}
+    return {
+        "version": notice.version,
+        "status": notice.status,
+        "sent_at": notice.sent_at,
+        "message_id": notice.message_id,
+        "error": notice.error,
+    }
 
 
 def notices_of(customer_number: str) -> list[dict]:
@@ -243,8 +275,14 @@ def notices_of(customer_number: str) -> list[dict]:
     return [notice_view(n) for n in store.notices_of(customer_number)]
 
 
-def resolve_notice(version: str, customer_number: str, outcome: str, message_id: str | None = None,
-                   sent_at: str | None = None, now: datetime | None = None) -> dict:
+def resolve_notice(
+    version: str,
+    customer_number: str,
+    outcome: str,
+    message_id: str | None = None,
+    sent_at: str | None = None,
+    now: datetime | None = None,
+) -> dict:
     """Ops settle an unconfirmed notice after checking SES's records: `sent` (with the SES
     message id when known) makes it proof; `not_sent` lets the next run send it."""
     notice = store.get_notice(version, customer_number)
@@ -253,8 +291,14 @@ def resolve_notice(version: str, customer_number: str, outcome: str, message_id:
     if notice.status != "unconfirmed":
         raise Conflict(f"Only an unconfirmed notice can be resolved; this one is {notice.status}.")
     if outcome == "sent":
-        write = store.resolve(version, customer_number, "sent", message_id=message_id,
-                              sent_at=iso(parse_iso(sent_at)) if sent_at else notice.claimed_at, error=None)
+        write = store.resolve(
+            version,
+            customer_number,
+            "sent",
+            message_id=message_id,
+            sent_at=iso(parse_iso(sent_at)) if sent_at else notice.claimed_at,
+            error=None,
+        )
     else:
         write = store.resolve(version, customer_number, "deferred", retry_at=iso(now or utc_now()))
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.errors import AccountDeactivated, Conflict, NotFound
 from chalicelib.observability import count, get_logger
@@ -26,6 +27,7 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import orders as store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, utc_now
+from chalicelib.store.customers import Customer
 from chalicelib.store.orders import Order, OrderItem
 from chalicelib.store.transact import WriteConflict, commit, put_new
 
@@ -33,8 +35,14 @@ ORDER_ID_PATTERN = re.compile(r"O[0-9a-f]{32}")
 IDENTITY_DOCUMENT = "identity_document"
 
 
-def place_order(customer_number: str, cart_token: str | None, body: dict, idempotency_key: str | None,
-                request_id: str | None = None, lambda_context=None) -> dict:
+def place_order(
+    customer_number: str,
+    cart_token: str | None,
+    body: dict,
+    idempotency_key: str | None,
+    request_id: str | None = None,
+    lambda_context: Any = None,
+) -> dict:
     """The placed order (the same answer again for a retry with the same key and body).
     The idempotency record keeps only the order id, never the billing details: it is no
     place for personal data, which anonymization could not find there."""
@@ -66,23 +74,27 @@ def _checkout(customer_number: str, cart_token: str | None, body: dict, request_
         raise AccountDeactivated("This account has been deactivated.")
     cart = carts.find_cart(cart_token)
     lines = carts.priced_lines(cart)
-    if not lines:
+    if cart is None or not lines:
         raise Conflict("The cart is empty.")
     _check_requirements(customer_number, lines)
     payment = payment_methods.masked(customer_number, body["payment_method_id"])  # NotFound: not the caller's
     order, items = _new_order(customer, lines, body, payment)
-    writes = {"order": put_new(order), **{f"item_{i}": put_new(item) for i, item in enumerate(items)},
-              "cart": cart_store.empty_cart(cart, utc_now()),
-              "audit": audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
-              "customer_active": customer_store.still_active(customer_number),
-              "payment_method": store.payment_method_on_file(customer_number, body["payment_method_id"])}
+    writes = {
+        "order": put_new(order),
+        **{f"item_{i}": put_new(item) for i, item in enumerate(items)},
+        "cart": cart_store.empty_cart(cart, utc_now()),
+        "audit": audit_entry(customer_number, "order_placed", "customer", None, order.order_id, request_id),
+        "customer_active": customer_store.still_active(customer_number),
+        "payment_method": store.payment_method_on_file(customer_number, body["payment_method_id"]),
+    }
     try:
         commit(writes)
     except WriteConflict as conflict:
         if conflict.failed == {"payment_method"}:
             raise NotFound("No such payment method.") from None  # deleted meanwhile
-        raise Conflict("The cart or the account changed while the order was being placed; "
-                       "review the cart and try again.") from None
+        raise Conflict(
+            "The cart or the account changed while the order was being placed; review the cart and try again."
+        ) from None
     count("order_placed")
     _confirm(order, items)
     return order_view(order, items)
@@ -91,16 +103,29 @@ def _checkout(customer_number: str, cart_token: str | None, body: dict, request_
 def _check_requirements(customer_number: str, lines: list[carts.PricedLine]) -> None:
     needing = [line.product.sku for line in lines if IDENTITY_DOCUMENT in line.product.requires]
     if needing and identity_documents.identity_document_of(customer_number) is None:
-        raise Conflict("An identity document must be on file to order this.", [
-            {"path": IDENTITY_DOCUMENT, "message": "is required by " + ", ".join(needing)}])
+        raise Conflict(
+            "An identity document must be on file to order this.",
+            [{"path": IDENTITY_DOCUMENT, "message": "is required by " + ", ".join(needing)}],
+        )
 
 
-def _new_order(customer, lines: list[carts.PricedLine], body: dict, payment: dict) -> tuple[Order, list[OrderItem]]:
+def _new_order(
+    customer: Customer, lines: list[carts.PricedLine], body: dict, payment: dict
+) -> tuple[Order, list[OrderItem]]:
     order_id = "O" + uuid.uuid4().hex
-    items = [OrderItem(order_id, store.line_key(i), sku=line.product.sku, name=line.product.name,
-                       billing_cycle=line.billing_cycle, quantity=line.quantity,
-                       unit_amount=catalog.money(line.unit_amount), amount=catalog.money(line.amount))
-             for i, line in enumerate(lines)]
+    items = [
+        OrderItem(
+            order_id,
+            store.line_key(i),
+            sku=line.product.sku,
+            name=line.product.name,
+            billing_cycle=line.billing_cycle,
+            quantity=line.quantity,
+            unit_amount=catalog.money(line.unit_amount),
+            amount=catalog.money(line.amount),
+        )
+        for i, line in enumerate(lines)
+    ]
     order = Order(
         order_id,
         customer_number=customer.customer_number,
@@ -143,13 +168,25 @@ def order_view(order: Order, items: list[OrderItem]) -> dict:
     return {
         "order_id": order.order_id,
         "status": order.status,
-        "items": [{"sku": i.sku, "name": i.name, "billing_cycle": i.billing_cycle, "quantity": int(i.quantity),
-                   "unit_amount": i.unit_amount, "amount": i.amount} for i in items],
+        "items": [
+            {
+                "sku": i.sku,
+                "name": i.name,
+                "billing_cycle": i.billing_cycle,
+                "quantity": int(i.quantity),
+                "unit_amount": i.unit_amount,
+                "amount": i.amount,
+            }
+            for i in items
+        ],
         "total": order.total,
         "currency": order.currency,
         "payment": {k: as_plain(order.payment).get(k) for k in ("type", "brand", "last4")},
-        "billing": {"name": order.billing_name, "email": order.billing_email,
-                    "address": as_plain(order.billing_address)},
+        "billing": {
+            "name": order.billing_name,
+            "email": order.billing_email,
+            "address": as_plain(order.billing_address),
+        },
         "placed_at": order.placed_at,
     }
 

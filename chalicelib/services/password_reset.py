@@ -31,14 +31,22 @@ def request_reset(email: str) -> None:
     if customer is None or customer.status != "active":
         count("password_reset_unknown")
         return
-    token = account_tokens.issue(PURPOSE, customer.customer_number, customer.password_hash,
-                                 settings.password_reset_minutes * 60)
+    token = account_tokens.issue(
+        PURPOSE, customer.customer_number, customer.password_hash, settings.password_reset_minutes * 60
+    )
     try:
-        mailer.send(mailer.Email(
-            recipient=customer.email, subject="Reset your password", template="password_reset",
-            context={"reset_url": f"{settings.public_base_url}/password-reset?token={token}",
-                     "minutes": settings.password_reset_minutes},
-            customer_number=customer.customer_number))
+        mailer.send(
+            mailer.Email(
+                recipient=customer.email,
+                subject="Reset your password",
+                template="password_reset",
+                context={
+                    "reset_url": f"{settings.public_base_url}/password-reset?token={token}",
+                    "minutes": settings.password_reset_minutes,
+                },
+                customer_number=customer.customer_number,
+            )
+        )
         count("password_reset_sent")
     except Exception:
         get_logger().exception("password reset email not sent", extra={"customer_number": customer.customer_number})
@@ -59,9 +67,15 @@ def confirm_reset(token: str, password: str, request_id: str | None) -> dict:
     assert customer is not None  # redeem refused the token otherwise
     changes = [Customer.password_hash.set(accounts.hash_password(password)), Customer.updated_at.set(iso(utc_now()))]
     try:
-        commit([spend, customer_store.save_customer_changes(customer, changes),
-                audit_entry(customer.customer_number, "password_reset", "customer", ["password"],
-                            request_id=request_id)])
+        commit(
+            [
+                spend,
+                customer_store.save_customer_changes(customer, changes),
+                audit_entry(
+                    customer.customer_number, "password_reset", "customer", ["password"], request_id=request_id
+                ),
+            ]
+        )
     except WriteConflict:
         raise NotFound(account_tokens.INVALID) from None
     sessions.revoke_all_sessions(customer.customer_number)

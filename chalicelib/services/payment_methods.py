@@ -64,9 +64,13 @@ def check_not_expired(exp_month: int, exp_year: int) -> None:
     now = utc_now()
     if (exp_year, exp_month) < (now.year, now.month):
         count("payment_method_rejected")
-        raise ValidationFailed("The request is not valid.", [
-            {"path": "card.exp_month", "message": "the card has expired"},
-            {"path": "card.exp_year", "message": "the card has expired"}])
+        raise ValidationFailed(
+            "The request is not valid.",
+            [
+                {"path": "card.exp_month", "message": "the card has expired"},
+                {"path": "card.exp_year", "message": "the card has expired"},
+            ],
+        )
 
 
 def normal_iban(iban: str) -> str:
@@ -81,8 +85,14 @@ def _card_fields(card: dict) -> tuple[str, dict]:
     exp_month, exp_year = int(card["exp_month"]), int(card["exp_year"])
     check_not_expired(exp_month, exp_year)
     # card["cvc"] was checked for shape by the schema; it goes no further than this.
-    return digits, {"kind": "card", "brand": brand_of(digits), "last4": digits[-4:], "exp_month": exp_month,
-                    "exp_year": exp_year, "holder_name": card["holder_name"]}
+    return digits, {
+        "kind": "card",
+        "brand": brand_of(digits),
+        "last4": digits[-4:],
+        "exp_month": exp_month,
+        "exp_year": exp_year,
+        "holder_name": card["holder_name"],
+    }
 
 
 def _bank_fields(account: dict) -> tuple[str, dict]:
@@ -94,10 +104,12 @@ def add_payment_method(customer_number: str, data: dict, request_id: str | None)
     number, fields = _card_fields(data["card"]) if data["type"] == "card" else _bank_fields(data["bank_account"])
     item_id = store.PAYMENT_METHOD_PREFIX + secrets.token_hex(12)
     now = iso(utc_now())
-    item = store.new_item(customer_number, item_id, seal(customer_number, item_id, number),
-                          created_at=now, updated_at=now, **fields)
-    commit([put_new(item), audit_entry(customer_number, "payment_method_added", "customer", [item_id],
-                                       None, request_id)])
+    item = store.new_item(
+        customer_number, item_id, seal(customer_number, item_id, number), created_at=now, updated_at=now, **fields
+    )
+    commit(
+        [put_new(item), audit_entry(customer_number, "payment_method_added", "customer", [item_id], None, request_id)]
+    )
     count("payment_method_added")
     return payment_method_view(item)
 
@@ -132,9 +144,14 @@ def delete_payment_method(customer_number: str, payment_method_id: str, request_
     """Deletes the item, and with it the only copy of its sealed number."""
     _payment_method(customer_number, payment_method_id)
     try:
-        commit([store.delete_write(customer_number, payment_method_id),
-                audit_entry(customer_number, "payment_method_deleted", "customer", [payment_method_id], None,
-                            request_id)])
+        commit(
+            [
+                store.delete_write(customer_number, payment_method_id),
+                audit_entry(
+                    customer_number, "payment_method_deleted", "customer", [payment_method_id], None, request_id
+                ),
+            ]
+        )
     except WriteConflict:
         raise NotFound("No such payment method.") from None
     count("payment_method_deleted")

@@ -63,8 +63,15 @@ def publish_policy(data: dict, now: datetime | None = None) -> dict:
     campaign in the same transaction."""
     now = now or utc_now()
     effective = _parse_effective_at(data["effective_at"])
-    candidate = _new_version(data["version"], data["summary"], data["body"], effective, data["material"], now,
-                             effective_text=data["effective_at"])
+    candidate = _new_version(
+        data["version"],
+        data["summary"],
+        data["body"],
+        effective,
+        data["material"],
+        now,
+        effective_text=data["effective_at"],
+    )
     existing = store.get_version(candidate.version)
     if existing is not None:
         return _existing_or_conflict(existing, candidate)
@@ -73,7 +80,8 @@ def publish_policy(data: dict, now: datetime | None = None) -> dict:
         raise NoticePeriodTooShort(
             f"A material change must be published at least {period} days before it takes effect "
             f"(effective_at no earlier than {iso(now + timedelta(days=period))}).",
-            [{"path": "effective_at", "message": f"must be at least {period} days from now"}])
+            [{"path": "effective_at", "message": f"must be at least {period} days from now"}],
+        )
     writes = [put_new(candidate)]
     if candidate.material:
         writes.append(put_new(notice_store.new_campaign(candidate.version, candidate.published_at)))
@@ -87,11 +95,24 @@ def publish_policy(data: dict, now: datetime | None = None) -> dict:
     return version_record(candidate)
 
 
-def _new_version(version: str, summary: str, body: str, effective: datetime, material: bool, now: datetime,
-                 effective_text: str | None = None) -> PolicyVersion:
+def _new_version(
+    version: str,
+    summary: str,
+    body: str,
+    effective: datetime,
+    material: bool,
+    now: datetime,
+    effective_text: str | None = None,
+) -> PolicyVersion:
     return PolicyVersion(
-        version, summary=summary, body=body, material=material, status="published", published_at=iso(now),
-        effective_at=effective_text or iso(effective), content_hash=content_hash(summary, body, effective, material),
+        version,
+        summary=summary,
+        body=body,
+        material=material,
+        status="published",
+        published_at=iso(now),
+        effective_at=effective_text or iso(effective),
+        content_hash=content_hash(summary, body, effective, material),
     )
 
 
@@ -99,14 +120,17 @@ def _parse_effective_at(text: str) -> datetime:
     try:
         return parse_iso(text)
     except ValueError:
-        raise ValidationFailed("The request is not valid.",
-                               [{"path": "effective_at", "message": "is not a valid date and time"}]) from None
+        raise ValidationFailed(
+            "The request is not valid.", [{"path": "effective_at", "message": "is not a valid date and time"}]
+        ) from None
 
 
 def _existing_or_conflict(existing: PolicyVersion, candidate: PolicyVersion) -> dict:
     if existing.content_hash != candidate.content_hash:
-        raise Conflict(f"Version {existing.version} is already published with other content; "
-                       "published versions never change: publish a new version id.")
+        raise Conflict(
+            f"Version {existing.version} is already published with other content; "
+            "published versions never change: publish a new version id."
+        )
     return version_record(existing)
 
 
@@ -140,8 +164,12 @@ def policy_in_force() -> dict:
     if not in_force:
         raise NotFound("No privacy policy is in force.")
     current = in_effective_order(in_force)[-1]
-    return {"version": current.version, "effective_at": current.effective_at, "summary": current.summary,
-            "body": current.body}
+    return {
+        "version": current.version,
+        "effective_at": current.effective_at,
+        "summary": current.summary,
+        "body": current.body,
+    }
 
 
 def published_versions() -> dict:
@@ -158,5 +186,6 @@ def published_version(version: str) -> dict:
 def upcoming_notice() -> dict:
     """The home-page notice: every published version not yet in force."""
     upcoming = [v for v in in_effective_order(store.all_versions()) if v.status == "published"]
-    return {"upcoming": [{"version": v.version, "effective_at": v.effective_at, "summary": v.summary}
-                         for v in upcoming]}
+    return {
+        "upcoming": [{"version": v.version, "effective_at": v.effective_at, "summary": v.summary} for v in upcoming]
+    }

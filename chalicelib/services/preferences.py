@@ -31,7 +31,7 @@ def initial_topics(explicit: dict | None) -> dict:
     """Preferences at signup: the configured default (opt_out model: subscribed until the
     customer opts out; opt_in: not subscribed until they opt in), then explicit choices."""
     default = get_settings().marketing_default == "opt_out"
-    topics = {topic: default for topic in MARKETING_TOPICS}
+    topics = dict.fromkeys(MARKETING_TOPICS, default)
     topics.update(explicit or {})
     return topics
 
@@ -78,8 +78,14 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
 def consent_history(customer_number: str) -> list[dict]:
     """Every consent event of the customer, oldest first."""
     return [
-        {"topic": e.topic, "granted": e.granted, "source": e.source, "policy_version": e.policy_version,
-         "at": e.at, "request_id": e.request_id}
+        {
+            "topic": e.topic,
+            "granted": e.granted,
+            "source": e.source,
+            "policy_version": e.policy_version,
+            "at": e.at,
+            "request_id": e.request_id,
+        }
         for e in consent_store.events_of(customer_number)
     ]
 
@@ -90,8 +96,16 @@ def _events(customer: Customer, topics: dict, source: str, request_id: str | Non
     policy_version = policy_store.version_in_force()
     now = iso(utc_now())
     return [
-        consent_store.new_event(customer.customer_number, sequence, topic, granted=granted, source=source,
-                                policy_version=policy_version, at=now, request_id=request_id)
+        consent_store.new_event(
+            customer.customer_number,
+            sequence,
+            topic,
+            granted=granted,
+            source=source,
+            policy_version=policy_version,
+            at=now,
+            request_id=request_id,
+        )
         for topic, granted in topics.items()
     ]
 

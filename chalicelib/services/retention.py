@@ -44,8 +44,13 @@ def deactivate_by_customer(customer_number: str, password: str, reason: str | No
     return deactivate_customer(customer_number, "customer", reason, request_id)
 
 
-def deactivate_customer(customer_number: str, initiated_by: str, reason: str | None, request_id: str | None = None,
-                        now: datetime | None = None) -> dict:
+def deactivate_customer(
+    customer_number: str,
+    initiated_by: str,
+    reason: str | None,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> dict:
     """Status to `deactivated` and a retention record, in one transaction; then every
     session is revoked. Deactivating a deactivated account returns its retention record."""
     now = now or utc_now()
@@ -55,11 +60,13 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
         if customer.status != "active":
             return _existing_retention(customer)
         record = _new_retention_record(customer_number, initiated_by, reason, now)
-        commit([
-            customer_store.deactivate_customer_item(customer, iso(now)),
-            put_new(record),
-            audit_entry(customer_number, "deactivated", initiated_by, ["status"], reason, request_id),
-        ])
+        commit(
+            [
+                customer_store.deactivate_customer_item(customer, iso(now)),
+                put_new(record),
+                audit_entry(customer_number, "deactivated", initiated_by, ["status"], reason, request_id),
+            ]
+        )
         sessions.revoke_all_sessions(customer_number)
         count("customer_deactivated")
         return retention_view(record, store.holds_of(customer_number))
@@ -67,8 +74,9 @@ def deactivate_customer(customer_number: str, initiated_by: str, reason: str | N
     return retry_on_conflict(attempt, "The account changed while it was being deactivated; please retry.")
 
 
-def _new_retention_record(customer_number: str, initiated_by: str, reason: str | None,
-                          now: datetime) -> RetentionRecord:
+def _new_retention_record(
+    customer_number: str, initiated_by: str, reason: str | None, now: datetime
+) -> RetentionRecord:
     settings = get_settings()
     return RetentionRecord(
         customer_number,
@@ -107,16 +115,23 @@ def retention_view(record: RetentionRecord | None, holds: list[LegalHold]) -> di
 
 
 def hold_view(hold: LegalHold) -> dict:
-    return {"hold_id": hold.hold_id, "reason": hold.reason, "placed_at": hold.placed_at,
-            "released_at": hold.released_at, "release_reason": hold.release_reason}
+    return {
+        "hold_id": hold.hold_id,
+        "reason": hold.reason,
+        "placed_at": hold.placed_at,
+        "released_at": hold.released_at,
+        "release_reason": hold.release_reason,
+    }
 
 
 def retention_state(customer_number: str) -> dict:
     """For ops_customer_record: the retention record (if any) and every hold, released ones too."""
     holds = store.holds_of(customer_number)
     record = store.get_retention_record(customer_number)
-    return {"retention": retention_view(record, holds) if record else None,
-            "legal_holds": [hold_view(h) for h in holds]}
+    return {
+        "retention": retention_view(record, holds) if record else None,
+        "legal_holds": [hold_view(h) for h in holds],
+    }
 
 
 def change_legal_hold(customer_number: str, action: str, reason: str, hold_id: str | None = None) -> dict:
@@ -162,8 +177,10 @@ def _release(customer: Customer, holds: list[LegalHold], reason: str, hold_id: s
     if not in_force:
         raise NotFound("No such legal hold in force.")
     if len(in_force) > 1:
-        raise ValidationFailed("Several holds are in force: name the one to release.",
-                               [{"path": "hold_id", "message": "is required when several holds are in force"}])
+        raise ValidationFailed(
+            "Several holds are in force: name the one to release.",
+            [{"path": "hold_id", "message": "is required when several holds are in force"}],
+        )
     return [
         store.release_hold(in_force[0], iso(utc_now()), reason),
         customer_store.count_hold(customer, -1),
@@ -203,8 +220,9 @@ def _anonymize_account(customer: Customer, now: datetime) -> None:
         raise Conflict("A legal hold is in force.")
     number, key = customer.customer_number, accounts.email_key(customer.email)
     writes = [
-        customer_store.anonymize_customer_item(customer, ANONYMIZED_NAME, f"anonymized-{number.lower()}@invalid",
-                                               "!" + secrets.token_hex(16), iso(now)),
+        customer_store.anonymize_customer_item(
+            customer, ANONYMIZED_NAME, f"anonymized-{number.lower()}@invalid", "!" + secrets.token_hex(16), iso(now)
+        ),
         customer_store.release_email_claim(key, number),
         addresses.address_released(number, key, customer.created_at, iso(now)),
         store.mark_anonymized(record, iso(now), PLACEHOLDER),

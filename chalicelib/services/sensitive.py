@@ -27,14 +27,19 @@ def encryption_context(customer_number: str, item_id: str) -> dict[str, str]:
 
 
 def seal(customer_number: str, item_id: str, number: str, client: Any = None) -> envelope.Sealed:
-    return envelope.seal(client or kms_client(), get_settings().kms_key_id, number,
-                         encryption_context(customer_number, item_id))
+    return envelope.seal(
+        client or kms_client(), get_settings().kms_key_id, number, encryption_context(customer_number, item_id)
+    )
 
 
 def open_item(item: store.SensitiveItem, client: Any = None) -> str:
     """The number in clear. Raises envelope.UnsealFailed if it does not open for this item."""
-    return envelope.unseal(client or kms_client(), get_settings().kms_key_id, item.sealed,
-                           encryption_context(item.customer_number, item.item_id))
+    return envelope.unseal(
+        client or kms_client(),
+        get_settings().kms_key_id,
+        item.sealed,
+        encryption_context(item.customer_number, item.item_id),
+    )
 
 
 def reveal(customer_number: str, item_id: str, reason: str, request_id: str | None = None) -> dict:
@@ -56,9 +61,11 @@ def reveal(customer_number: str, item_id: str, reason: str, request_id: str | No
 
 def reveals_of(customer_number: str) -> list[dict]:
     """Every reveal of the customer's numbers, for the export: what, when, why, by whom."""
-    return [{"item": entry.fields[0] if entry.fields else None, "reason": entry.reason, "at": entry.at,
-             "by": entry.actor}
-            for entry in entries_of(customer_number) if entry.action == REVEALED]
+    return [
+        {"item": entry.fields[0] if entry.fields else None, "reason": entry.reason, "at": entry.at, "by": entry.actor}
+        for entry in entries_of(customer_number)
+        if entry.action == REVEALED
+    ]
 
 
 def destroy_all(customer_number: str) -> int:

@@ -17,7 +17,6 @@ from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.sessions import Session
 from chalicelib.store.transact import Write, put_new
 
-
 TOKEN_SEPARATOR = "_"  # customer numbers hold none; the secret part may
 SESSION_TOKEN_SHAPE = re.compile(r"C[0-9]{1,19}_[A-Za-z0-9_-]{20,100}")
 
@@ -78,8 +77,12 @@ def resolve_session(token: str) -> ActiveSession | None:
     customer_number = token.partition(TOKEN_SEPARATOR)[0]
     session, status = store.session_and_customer_status(token_hash(token), customer_number)
     now = utc_now()
-    if (session is None or session.customer_number != customer_number or status != "active"
-            or parse_iso(session.expires_at) <= now):
+    if (
+        session is None
+        or session.customer_number != customer_number
+        or status != "active"
+        or parse_iso(session.expires_at) <= now
+    ):
         return None
     refreshed = False
     if (now - parse_iso(session.refreshed_at)).total_seconds() >= get_settings().session_refresh_seconds:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.errors import ValidationFailed
@@ -26,8 +26,14 @@ MIN_VISITORS = 5  # a breakdown row is shown only with at least this many visito
 OTHER = "other"
 MAX_RANGE_DAYS = 366
 SEEN_CAP = 1000  # tokens one visitor's set may hold in a day; past it (a crawler) nothing counts as new
-BREAKDOWNS = {"pages": "path", "countries": "country", "devices": "device", "browsers": "browser",
-              "operating_systems": "os", "referrers": "referrer"}
+BREAKDOWNS = {
+    "pages": "path",
+    "countries": "country",
+    "devices": "device",
+    "browsers": "browser",
+    "operating_systems": "os",
+    "referrers": "referrer",
+}
 
 _salt_cache: dict[str, str] = {}  # today's salt only: replaced on the first event of the next day
 
@@ -39,8 +45,12 @@ def record_event(event: dict, ip: str, user_agent: str, country_header: str | No
     salt = _salt_of(day, day_ends)
     visitor = _digest(salt, f"{ip}\n{user_agent}")
     tokens = {"visitors": _digest(salt, dims["name"])[:16]}
-    tokens.update({f"{attr}_visitors": _digest(salt, f"{dims['name']}\x1f{attr}\x1f{dims[attr]}")[:16]
-                   for attr in BREAKDOWNS.values()})
+    tokens.update(
+        {
+            f"{attr}_visitors": _digest(salt, f"{dims['name']}\x1f{attr}\x1f{dims[attr]}")[:16]
+            for attr in BREAKDOWNS.values()
+        }
+    )
     before = store.mark_seen(visitor, set(tokens.values()), SEEN_CAP, day_ends)
     new = {} if before is None else {counter: int(token not in before) for counter, token in tokens.items()}
     store.add_to_bucket(day, _bucket_key(dims), dims, new)
@@ -59,7 +69,7 @@ def _bucket_key(dims: dict[str, str]) -> str:
 
 
 def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _salt_of(day: str, day_ends: datetime) -> str:
@@ -119,7 +129,7 @@ class _Row:
         self.visitors += visitors
         self.hits += hits
 
-    def add_day(self, day: "_Row") -> None:
+    def add_day(self, day: _Row) -> None:
         self.add(day.visitors, day.hits)
         self.best_day = max(self.best_day, day.visitors)
 
@@ -146,8 +156,10 @@ def _days(first: str, last: str) -> list[str]:
     if end < start:
         raise ValidationFailed("The request is not valid.", [{"path": "to", "message": "must not be before from"}])
     if (end - start).days >= MAX_RANGE_DAYS:
-        raise ValidationFailed("The request is not valid.",
-                               [{"path": "to", "message": f"the range may span at most {MAX_RANGE_DAYS} days"}])
+        raise ValidationFailed(
+            "The request is not valid.",
+            [{"path": "to", "message": f"the range may span at most {MAX_RANGE_DAYS} days"}],
+        )
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
@@ -155,4 +167,6 @@ def _date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed("The request is not valid.", [{"path": field, "message": "is not a valid date"}])
+        raise ValidationFailed(
+            "The request is not valid.", [{"path": field, "message": "is not a valid date"}]
+        ) from None

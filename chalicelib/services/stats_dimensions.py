@@ -21,8 +21,11 @@ REDACTED_SEGMENT = ":redacted"
 # customer number, an IP address.
 PERSONAL_SEGMENT = re.compile(r".*@.*|C[0-9]{6,}|[0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:]*")
 COUNTRY = re.compile(r"[A-Z]{2}")
-BOT = re.compile(r"bot|crawl|spider|slurp|curl|wget|python|scrapy|headless|phantom|http-client|okhttp|axios|"
-                 r"node-fetch|libwww|java/", re.IGNORECASE)
+BOT = re.compile(
+    r"bot|crawl|spider|slurp|curl|wget|python|scrapy|headless|phantom|http-client|okhttp|axios|"
+    r"node-fetch|libwww|java/",
+    re.IGNORECASE,
+)
 TABLET_DEVICES = ("iPad", "Kindle", "Kindle Fire")
 MOBILE_OS = ("iOS", "Android", "Windows Phone", "KaiOS", "BlackBerry OS", "Firefox OS")
 
@@ -44,7 +47,9 @@ def _split(url: str, field: str) -> SplitResult:
     try:
         return urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise ValidationFailed("The request is not valid.", [{"path": field, "message": "has an invalid format"}])
+        raise ValidationFailed(
+            "The request is not valid.", [{"path": field, "message": "has an invalid format"}]
+        ) from None
 
 
 def clean_path(path: str) -> str:
@@ -89,7 +94,11 @@ def _device_type(user_agent: str, device: Any, os_family: str, screen_width: int
     family, brand = getattr(device, "family", "") or "", getattr(device, "brand", "") or ""
     if not user_agent or family == "Spider" or BOT.search(user_agent):
         return "bot"
-    if family in TABLET_DEVICES or "tablet" in brand.lower() or ("Android" in user_agent and "Mobile" not in user_agent):
+    if (
+        family in TABLET_DEVICES
+        or "tablet" in brand.lower()
+        or ("Android" in user_agent and "Mobile" not in user_agent)
+    ):
         return "tablet"
     if "Mobi" in user_agent or os_family in MOBILE_OS:
         return "mobile"

@@ -17,7 +17,10 @@ TICKET_ID = re.compile(r"T[0-9a-f]{32}")
 
 def open_ticket(customer_number: str, subject: str, message: str) -> str:
     ticket = Ticket(
-        "T" + uuid.uuid4().hex, customer_number=customer_number, subject=subject, status="open",
+        "T" + uuid.uuid4().hex,
+        customer_number=customer_number,
+        subject=subject,
+        status="open",
         created_at=iso(utc_now()),
     )
     first_message = store.new_entry(ticket.ticket_id, "message", "customer", "web", message)
@@ -27,8 +30,12 @@ def open_ticket(customer_number: str, subject: str, message: str) -> str:
 
 
 def ticket_summary(ticket: Ticket) -> dict:
-    return {"ticket_id": ticket.ticket_id, "subject": ticket.subject, "status": ticket.status,
-            "created_at": ticket.created_at}
+    return {
+        "ticket_id": ticket.ticket_id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "created_at": ticket.created_at,
+    }
 
 
 def tickets_of(customer_number: str) -> list[dict]:

@@ -38,9 +38,17 @@ def suppression_of(address: str | None) -> dict | None:
     record = store.get_suppression(address_hash(address)) if address else None
     if record is None:
         return None
-    return {"in_force": record.in_force, "reason": record.reason, "detail": record.detail, "since": record.first_at,
-            "last_event_at": record.last_at, "events": int(record.events), "ses_message_id": record.last_message_id,
-            "lifted_at": record.lifted_at, "lift_reason": record.lift_reason}
+    return {
+        "in_force": record.in_force,
+        "reason": record.reason,
+        "detail": record.detail,
+        "since": record.first_at,
+        "last_event_at": record.last_at,
+        "events": int(record.events),
+        "ses_message_id": record.last_message_id,
+        "lifted_at": record.lifted_at,
+        "lift_reason": record.lift_reason,
+    }
 
 
 def lift_suppression(customer_number: str, reason: str) -> dict:
@@ -74,8 +82,10 @@ def record_ses_event(event: dict) -> dict:
     for recipient in recipients:
         store.record_event(address_hash(recipient["emailAddress"]), reason, kind, at, message_id)
     count(f"mail_suppressed_{reason}", len(recipients))
-    get_logger().info("mail suppressed", extra={"reason": reason, "detail": kind, "recipients": len(recipients),
-                                                "ses_message_id": message_id})
+    get_logger().info(
+        "mail suppressed",
+        extra={"reason": reason, "detail": kind, "recipients": len(recipients), "ses_message_id": message_id},
+    )
     return {"suppressed": len(recipients)}
 
 

@@ -32,8 +32,9 @@ def checked_password(email: str, verify: Callable[[], bool]) -> bool:
     (with the seconds until the window ends) when its slots are taken."""
     settings = get_settings()
     key = throttle_key(email)
-    slot = counters.take(LoginThrottle, key, int(time.time()), settings.login_window_seconds,
-                         settings.login_max_failures)
+    slot = counters.take(
+        LoginThrottle, key, int(time.time()), settings.login_window_seconds, settings.login_max_failures
+    )
     if not slot.taken:
         count("login_throttled")
         raise RateLimited("Too many failed attempts for this account; try again later.", retry_after=slot.retry_after)

@@ -66,8 +66,12 @@ def describe(token: str | None) -> dict:
     customer_number, topic = read_token(token)
     subscribed = preferences.get_topics(customer_number)[topic]  # NotFound (404) if no such customer
     assert token is not None  # read_token refused a missing one
-    return {"topic": topic, "topic_label": preferences.TOPIC_LABELS[topic], "subscribed": subscribed,
-            "action_url": _url(token)}
+    return {
+        "topic": topic,
+        "topic_label": preferences.TOPIC_LABELS[topic],
+        "subscribed": subscribed,
+        "action_url": _url(token),
+    }
 
 
 def unsubscribe(token: str | None, request_id: str | None) -> dict:

@@ -98,8 +98,11 @@ def open_case_id(rule: str, ip: str) -> str | None:
 
 def open_case(case: AbuseCase) -> list[Write]:
     """The writes that open a case; the second fails if the rule has an open case for the IP."""
-    return [put_new(case), put_new(OpenAbuseCase(open_key(case.rule, case.ip), case_id=case.case_id)),
-            *[put(AbuseCaseMember(number, case.case_id)) for number in sorted(case.customer_numbers or ())]]
+    return [
+        put_new(case),
+        put_new(OpenAbuseCase(open_key(case.rule, case.ip), case_id=case.case_id)),
+        *[put(AbuseCaseMember(number, case.case_id)) for number in sorted(case.customer_numbers or ())],
+    ]
 
 
 def add_to_case(case_id: str, customers: set[str], at: str) -> bool:
@@ -120,8 +123,11 @@ def get_case(case_id: str) -> AbuseCase | None:
 
 
 def close_case(case: AbuseCase, at: str, resolution: str) -> list[Write]:
-    actions: list[Action] = [AbuseCase.status.set("closed"), AbuseCase.closed_at.set(at),
-                             AbuseCase.resolution.set(resolution)]
+    actions: list[Action] = [
+        AbuseCase.status.set("closed"),
+        AbuseCase.closed_at.set(at),
+        AbuseCase.resolution.set(resolution),
+    ]
     pointer = OpenAbuseCase(open_key(case.rule, case.ip))
 
     def close(transaction: TransactWrite) -> None:

@@ -7,8 +7,9 @@ importing a model reads no environment.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Self
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
 
 from pynamodb.models import Model
 
@@ -17,7 +18,7 @@ from chalicelib.settings import get_settings
 if TYPE_CHECKING:
     from pynamodb.connection.table import TableConnection
 
-MODELS: list[type["PledgeModel"]] = []
+MODELS: list[type[PledgeModel]] = []
 
 
 class PledgeModel(Model):
@@ -43,12 +44,12 @@ class PledgeModel(Model):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with a `Z`, millisecond precision (sorts lexically)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

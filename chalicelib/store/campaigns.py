@@ -51,26 +51,32 @@ def claim(delivery: Delivery) -> bool:
 
 
 def mark_sent(delivery: Delivery, message_id: str, at: str) -> None:
-    delivery.update(actions=[Delivery.status.set("sent"), Delivery.message_id.set(message_id),
-                             Delivery.finished_at.set(at)])
+    delivery.update(
+        actions=[Delivery.status.set("sent"), Delivery.message_id.set(message_id), Delivery.finished_at.set(at)]
+    )
 
 
 def mark_failed(delivery: Delivery, status: str, error_code: str, at: str) -> None:
     """`rejected` (SES refused it for good) or `unconfirmed` (SES may have it): either way
     the claim stays, so the customer is not sent this campaign again."""
-    delivery.update(actions=[Delivery.status.set(status), Delivery.error_code.set(error_code),
-                             Delivery.finished_at.set(at)])
+    delivery.update(
+        actions=[Delivery.status.set(status), Delivery.error_code.set(error_code), Delivery.finished_at.set(at)]
+    )
 
 
 def record_failure(campaign_id: str, customer_number: str, error_code: str, at: str) -> None:
     """An unexpected error for this customer (claimed or not): the delivery is `failed`, and
     stays claimed, so later runs skip the customer rather than fail on it again."""
-    Delivery(campaign_id, customer_number).update(actions=[
-        Delivery.status.set("failed"), Delivery.error_code.set(error_code), Delivery.finished_at.set(at),
-        Delivery.claimed_at.set(Delivery.claimed_at | at)])
+    Delivery(campaign_id, customer_number).update(
+        actions=[
+            Delivery.status.set("failed"),
+            Delivery.error_code.set(error_code),
+            Delivery.finished_at.set(at),
+            Delivery.claimed_at.set(Delivery.claimed_at | at),
+        ]
+    )
 
 
 def release(delivery: Delivery) -> None:
     """Give up a claim whose email SES did not accept, so the next run tries again."""
     delivery.delete(condition=Delivery.status == "claimed")
-

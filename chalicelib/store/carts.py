@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, iso, written
 from chalicelib.store.transact import Write
@@ -52,7 +53,11 @@ def save_cart(cart: Cart, lines: list[CartLine], now: datetime, expires: datetim
 
 def touch_cart(cart: Cart, now: datetime, expires: datetime) -> bool:
     """Slide the expiry of a cart that is only being looked at."""
-    actions = [Cart.updated_at.set(iso(now)), Cart.expires_at.set(iso(expires)), Cart.expires_ttl.set(expires)]
+    actions: list[Action] = [
+        Cart.updated_at.set(iso(now)),
+        Cart.expires_at.set(iso(expires)),
+        Cart.expires_ttl.set(expires),
+    ]
     return written(lambda: cart.update(actions=actions))
 
 

@@ -7,7 +7,7 @@ Two tables hold them: `login_throttle` (password checks per account) and `mail_l
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -59,12 +59,16 @@ def take(model: type[WindowCounter], key: str, now: int, window_seconds: int, li
     cutoff = now - window_seconds
     item = model(key)
     in_open_window: list[Action] = [model.hits.add(1)]
-    new_window: list[Action] = [model.window_start.set(now), model.hits.set(1),
-                  model.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=timezone.utc))]
+    new_window: list[Action] = [
+        model.window_start.set(now),
+        model.hits.set(1),
+        model.expires_ttl.set(datetime.fromtimestamp(now + window_seconds, tz=UTC)),
+    ]
     window_closed = model.window_start.does_not_exist() | (model.window_start <= cutoff)
     for _ in range(5):
-        if written(lambda: item.update(actions=in_open_window,
-                                       condition=(model.window_start > cutoff) & (model.hits < limit))):
+        if written(
+            lambda: item.update(actions=in_open_window, condition=(model.window_start > cutoff) & (model.hits < limit))
+        ):
             return Slot(True, int(item.window_start), 0)
         if written(lambda: item.update(actions=new_window, condition=window_closed)):
             return Slot(True, now, 0)
@@ -76,5 +80,8 @@ def take(model: type[WindowCounter], key: str, now: int, window_seconds: int, li
 
 def give_back(model: type[WindowCounter], key: str, window_start: int) -> None:
     """Return a slot taken in the window that opened at `window_start` (not in a later one)."""
-    written(lambda: model(key).update(actions=[model.hits.add(-1)],
-                                      condition=(model.window_start == window_start) & (model.hits > 0)))
+    written(
+        lambda: model(key).update(
+            actions=[model.hits.add(-1)], condition=(model.window_start == window_start) & (model.hits > 0)
+        )
+    )

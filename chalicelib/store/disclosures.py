@@ -82,7 +82,8 @@ def still_unrevoked(permission: DisclosurePermission) -> Write:
     """A transaction part: fails the transaction if the permission was revoked meanwhile."""
     condition = DisclosurePermission.revoked_at.does_not_exist()
     return lambda transaction: transaction.condition_check(
-        DisclosurePermission, permission.customer_number, permission.permission_id, condition=condition)
+        DisclosurePermission, permission.customer_number, permission.permission_id, condition=condition
+    )
 
 
 def new_disclosure(disclosure: Disclosure) -> Write:

@@ -48,14 +48,16 @@ class Holding(NamedTuple):
 
 
 def claim_address(customer_number: str, email_key: str, at: str, released_at: str | None = None) -> Write:
-    entry = EmailHistoryEntry(customer_number, f"{at}#{email_key}", email_key=email_key, claimed_at=at,
-                              released_at=released_at)
+    entry = EmailHistoryEntry(
+        customer_number, f"{at}#{email_key}", email_key=email_key, claimed_at=at, released_at=released_at
+    )
     return put_new(entry)
 
 
 def release_address(entry: EmailHistoryEntry, at: str) -> Write:
     return lambda transaction: transaction.update(
-        entry, actions=[EmailHistoryEntry.released_at.set(at)],
+        entry,
+        actions=[EmailHistoryEntry.released_at.set(at)],
         condition=EmailHistoryEntry.released_at.does_not_exist(),
     )
 
@@ -67,8 +69,9 @@ def entries_of(customer_number: str) -> list[EmailHistoryEntry]:
 
 def holdings_of_address(email_key: str) -> list[Holding]:
     """Every customer who ever held the address (an index: eventually consistent)."""
-    return [Holding(e.customer_number, e.claimed_at, e.released_at)
-            for e in EmailHistoryEntry.by_address.query(email_key)]
+    return [
+        Holding(e.customer_number, e.claimed_at, e.released_at) for e in EmailHistoryEntry.by_address.query(email_key)
+    ]
 
 
 def delete_entries(entries: list[EmailHistoryEntry]) -> None:

@@ -3,7 +3,8 @@ retried with the same key answers what the first answered, for 24 hours."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.settings import get_settings
 from chalicelib.store.transact import client
@@ -23,15 +24,19 @@ def run_once(name: str, key: str, payload: dict, action: Callable[[], Any], lamb
         idempotent_function,
     )
 
-    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="payload",
-                               raise_on_no_idempotency_key=True, expires_after_seconds=WINDOW_SECONDS,
-                               lambda_context=lambda_context)
-    layer = DynamoDBPersistenceLayer(table_name=get_settings().table_name("idempotency"),
-                                     boto3_client=client())
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="payload",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=WINDOW_SECONDS,
+        lambda_context=lambda_context,
+    )
+    layer = DynamoDBPersistenceLayer(table_name=get_settings().table_name("idempotency"), boto3_client=client())
 
     def run(request: dict) -> Any:
         return action()
 
-    guarded = idempotent_function(run, data_keyword_argument="request", persistence_store=layer, config=config,
-                                  key_prefix=name)
+    guarded = idempotent_function(
+        run, data_keyword_argument="request", persistence_store=layer, config=config, key_prefix=name
+    )
     return guarded(request={"key": key, "payload": payload})

@@ -36,4 +36,3 @@ class SentMessage(PledgeModel):
 def sent_to(customer_number: str) -> list[SentMessage]:
     """Oldest first."""
     return list(SentMessage.by_customer.query(customer_number))
-

@@ -108,12 +108,17 @@ class NoticeCampaign(PledgeModel):
 
 # --- notices -------------------------------------------------------------------------
 
+
 def claim(version: str, customer_number: str, run_id: str, at: str, held: bool | None = None) -> Write:
     """Claim a notice before sending it: a new one (`held` given), or a deferred or failed one again."""
     notice = PolicyNotice(version, customer_number)
-    actions: list[Action] = [PolicyNotice.status.set("claimed"), PolicyNotice.claimed_by.set(run_id),
-               PolicyNotice.claimed_at.set(at), PolicyNotice.attempts.add(1),
-               PolicyNotice.open_version.set(version)]
+    actions: list[Action] = [
+        PolicyNotice.status.set("claimed"),
+        PolicyNotice.claimed_by.set(run_id),
+        PolicyNotice.claimed_at.set(at),
+        PolicyNotice.attempts.add(1),
+        PolicyNotice.open_version.set(version),
+    ]
     condition: Condition
     if held is None:
         condition = PolicyNotice.status.is_in(*RETRIED_STATUSES)
@@ -125,8 +130,13 @@ def claim(version: str, customer_number: str, run_id: str, at: str, held: bool |
 
 def settle(version: str, customer_number: str, claimed_by: str, status: str, **fields: Any) -> Write:
     """Record what became of a claimed notice; only the run holding the claim may."""
-    return _change(version, customer_number, status, fields,
-                   (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by))
+    return _change(
+        version,
+        customer_number,
+        status,
+        fields,
+        (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by),
+    )
 
 
 def resolve(version: str, customer_number: str, status: str, **fields: Any) -> Write:
@@ -157,8 +167,9 @@ def open_notices(version: str) -> list[PolicyNotice]:
 
 def notices_for(version: str) -> ResultIterator[PolicyNotice]:
     """Every notice of the version, only the fields activation weighs."""
-    return PolicyNotice.query(version, attributes_to_get=[
-        "customer_number", "status", "held_at_publication", "sent_at", "claimed_at"])
+    return PolicyNotice.query(
+        version, attributes_to_get=["customer_number", "status", "held_at_publication", "sent_at", "claimed_at"]
+    )
 
 
 def notices_of(customer_number: str) -> list[PolicyNotice]:
@@ -166,6 +177,7 @@ def notices_of(customer_number: str) -> list[PolicyNotice]:
 
 
 # --- campaigns and the lease -----------------------------------------------------------
+
 
 def new_campaign(version: str, published_at: str) -> NoticeCampaign:
     return NoticeCampaign(version, published_at=published_at, passes=0, pass_open=False)
@@ -181,10 +193,16 @@ def get_campaign(version: str) -> NoticeCampaign | None:
 
 
 def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
-    return _advance(campaign, [
-        NoticeCampaign.passes.set(campaign.passes + 1), NoticeCampaign.pass_open.set(True),
-        NoticeCampaign.pass_since.set(since) if since else NoticeCampaign.pass_since.remove(),
-        NoticeCampaign.pass_started_at.set(at), NoticeCampaign.cursor.remove()])
+    return _advance(
+        campaign,
+        [
+            NoticeCampaign.passes.set(campaign.passes + 1),
+            NoticeCampaign.pass_open.set(True),
+            NoticeCampaign.pass_since.set(since) if since else NoticeCampaign.pass_since.remove(),
+            NoticeCampaign.pass_started_at.set(at),
+            NoticeCampaign.cursor.remove(),
+        ],
+    )
 
 
 def save_cursor(campaign: NoticeCampaign, cursor: dict) -> bool:
@@ -217,5 +235,8 @@ def acquire_lease(owner: str, now: str, until: str) -> bool:
 
 
 def release_lease(owner: str) -> None:
-    written(lambda: NoticeCampaign(LEASE_KEY).update(actions=[NoticeCampaign.lease_until.remove()],
-                                                     condition=NoticeCampaign.lease_owner == owner))
+    written(
+        lambda: NoticeCampaign(LEASE_KEY).update(
+            actions=[NoticeCampaign.lease_until.remove()], condition=NoticeCampaign.lease_owner == owner
+        )
+    )

@@ -3,6 +3,8 @@ anonymization only the billing name, email and address are replaced."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -33,10 +35,10 @@ class Order(PledgeModel):
     total = UnicodeAttribute()  # a decimal string, "12.50"
     line_count = NumberAttribute()
     payment_method_id = UnicodeAttribute()
-    payment = MapAttribute()  # masked, as it was: type, brand, last4
+    payment: MapAttribute[str, Any] = MapAttribute()  # masked, as it was: type, brand, last4
     billing_name = UnicodeAttribute()
     billing_email = UnicodeAttribute()
-    billing_address = MapAttribute(null=True)
+    billing_address: MapAttribute[str, Any] = MapAttribute(null=True)
     placed_at = UnicodeAttribute()
     by_customer = OrdersByCustomer()
 
@@ -60,7 +62,8 @@ class OrderItem(PledgeModel):
 def payment_method_on_file(customer_number: str, payment_method_id: str) -> Write:
     """A transaction condition: the payment method was not deleted while the order was placed."""
     return lambda transaction: transaction.condition_check(
-        SensitiveItem, customer_number, payment_method_id, condition=SensitiveItem.item_id.exists())
+        SensitiveItem, customer_number, payment_method_id, condition=SensitiveItem.item_id.exists()
+    )
 
 
 def line_key(index: int) -> str:
@@ -93,7 +96,11 @@ def erase_orders_of(customer_number: str, placeholder: str) -> int:
     orders = orders_of(customer_number)
     for order in orders:
         address = {"line1": placeholder, "city": placeholder, "postal_code": placeholder, "country": placeholder}
-        order.update(actions=[Order.billing_name.set(placeholder), Order.billing_email.set(placeholder),
-                              Order.billing_address.set(address) if order.billing_address
-                              else Order.billing_address.remove()])
+        order.update(
+            actions=[
+                Order.billing_name.set(placeholder),
+                Order.billing_email.set(placeholder),
+                Order.billing_address.set(address) if order.billing_address else Order.billing_address.remove(),
+            ]
+        )
     return len(orders)

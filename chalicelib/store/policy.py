@@ -7,7 +7,6 @@ from pynamodb.attributes import (
     BooleanAttribute,
     UnicodeAttribute,
 )
-
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel

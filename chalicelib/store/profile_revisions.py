@@ -31,8 +31,9 @@ class ProfileRevision(PledgeModel):
 
 def preserve_previous(customer_number: str, previous: dict, at: str) -> Write:
     values = {field: as_plain(value) for field, value in previous.items() if value is not None}
-    revision = ProfileRevision(customer_number, f"{at}#{uuid.uuid4().hex[:12]}", fields=sorted(previous),
-                               previous=values, at=at)
+    revision = ProfileRevision(
+        customer_number, f"{at}#{uuid.uuid4().hex[:12]}", fields=sorted(previous), previous=values, at=at
+    )
     return put_new(revision)
 
 
@@ -54,7 +55,7 @@ def delete_unless_held(customer_number: str) -> int:
     revisions = revisions_of(customer_number)
     batch = TRANSACTION_LIMIT - 1
     for start in range(0, len(revisions), batch):
-        deletes = [_delete(r) for r in revisions[start:start + batch]]
+        deletes = [_delete(r) for r in revisions[start : start + batch]]
         commit([no_hold_in_force(customer_number), *deletes])
     return len(revisions)
 

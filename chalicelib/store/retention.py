@@ -7,12 +7,10 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
-
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel
 from chalicelib.store.transact import Write
-
 
 PENDING = "pending"
 
@@ -75,12 +73,16 @@ def records_due_for_review(now_iso: str) -> list[RetentionRecord]:
 def mark_anonymized(record: RetentionRecord, at: str, scrubbed_reason: str) -> Write:
     """Anonymized at `at`, the scrub of other records pending; a reason the customer typed
     is replaced by `scrubbed_reason`."""
-    actions: list[Action] = [RetentionRecord.anonymized_at.set(at), RetentionRecord.erasure_pending.set(True),
-               RetentionRecord.pending_review.remove()]
+    actions: list[Action] = [
+        RetentionRecord.anonymized_at.set(at),
+        RetentionRecord.erasure_pending.set(True),
+        RetentionRecord.pending_review.remove(),
+    ]
     if record.initiated_by == "customer" and record.reason is not None:
         actions.append(RetentionRecord.reason.set(scrubbed_reason))
     return lambda transaction: transaction.update(
-        record, actions=actions,
+        record,
+        actions=actions,
         condition=RetentionRecord.customer_number.exists() & RetentionRecord.anonymized_at.does_not_exist(),
     )
 

@@ -51,8 +51,14 @@ class SensitiveItem(PledgeModel):
 
 
 def new_item(customer_number: str, item_id: str, sealed: Sealed, **fields: Any) -> SensitiveItem:
-    return SensitiveItem(customer_number, item_id, wrapped_key=sealed.wrapped_key, nonce=sealed.nonce,
-                         ciphertext=sealed.ciphertext, **fields)
+    return SensitiveItem(
+        customer_number,
+        item_id,
+        wrapped_key=sealed.wrapped_key,
+        nonce=sealed.nonce,
+        ciphertext=sealed.ciphertext,
+        **fields,
+    )
 
 
 def get(customer_number: str, item_id: str) -> SensitiveItem | None:

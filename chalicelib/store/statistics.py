@@ -11,6 +11,7 @@ from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel, written
 
+
 class StatsBucket(PledgeModel):
     """One day's counts for one combination of event name, path, referrer host, country,
     device type, browser family and OS family. `bucket` is a hash of that combination."""
@@ -96,8 +97,9 @@ def mark_seen(visitor: str, tokens: set[str], cap: int, expires: datetime) -> se
     actions = [SeenVisitor.seen.add(tokens), SeenVisitor.expires_ttl.set(expires)]
     condition = SeenVisitor.seen.does_not_exist() | (size(SeenVisitor.seen) < cap)
     try:
-        answer = SeenVisitor._get_connection().update_item(visitor, actions=actions, condition=condition,
-                                                            return_values=UPDATED_OLD)
+        answer = SeenVisitor._get_connection().update_item(
+            visitor, actions=actions, condition=condition, return_values=UPDATED_OLD
+        )
     except UpdateError as error:
         if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
             return None

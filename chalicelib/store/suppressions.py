@@ -54,5 +54,6 @@ def record_event(address_hash: str, reason: str, detail: str | None, at: str, me
 def lift(address_hash: str, at: str, reason: str) -> bool:
     """Mark the suppression lifted (the record stays); False if there is none."""
     actions: list[Action] = [Suppression.lifted_at.set(at), Suppression.lift_reason.set(reason)]
-    return written(lambda: Suppression(address_hash).update(actions=actions,
-                                                             condition=Suppression.address_hash.exists()))
+    return written(
+        lambda: Suppression(address_hash).update(actions=actions, condition=Suppression.address_hash.exists())
+    )

@@ -4,7 +4,7 @@ does what it allows: a token can be used once, even by parallel requests."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 
@@ -27,8 +27,14 @@ class AccountToken(PledgeModel):
 
 
 def save_token(token_hash: str, purpose: str, customer_number: str, bound_to: str, expires_at: int) -> None:
-    item = AccountToken(token_hash, purpose=purpose, customer_number=customer_number, bound_to=bound_to,
-                        expires_at=expires_at, expires_ttl=datetime.fromtimestamp(expires_at, tz=timezone.utc))
+    item = AccountToken(
+        token_hash,
+        purpose=purpose,
+        customer_number=customer_number,
+        bound_to=bound_to,
+        expires_at=expires_at,
+        expires_ttl=datetime.fromtimestamp(expires_at, tz=UTC),
+    )
     commit([put_new(item)])
 
 
@@ -38,5 +44,6 @@ def find_token(token_hash: str) -> AccountToken | None:
 
 def spend(token: AccountToken) -> Write:
     """Delete the token, on condition it is still there (not spent by someone else)."""
-    return lambda transaction: transaction.delete(AccountToken(token.token_hash),
-                                                  condition=AccountToken.token_hash.exists())
+    return lambda transaction: transaction.delete(
+        AccountToken(token.token_hash), condition=AccountToken.token_hash.exists()
+    )

@@ -7,9 +7,9 @@ its email claim, audit entry, consent events and session land all at once or not
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -72,8 +72,9 @@ def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = No
         reasons = error.cancellation_reasons or []
         assert recorder is not None  # the transaction is sent (and fails) on leaving the block
         sent = sorted(range(len(recorder.kinds)), key=lambda i: SENT_ORDER.index(recorder.kinds[i]))
-        failed = frozenset(labels[sent[i]] for i, reason in enumerate(reasons)
-                           if reason and reason.code == "ConditionalCheckFailed")
+        failed = frozenset(
+            labels[sent[i]] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"
+        )
         if failed:
             raise WriteConflict(failed) from None
         raise
@@ -103,4 +104,3 @@ def forget_connections() -> None:
     for model in MODELS:
         model._connection = None
     _connection.cache_clear()
-
