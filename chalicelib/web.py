@@ -11,7 +11,7 @@ from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import NamedTuple, ParamSpec, cast
 
-from chalice import Response
+from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.errors import (
@@ -159,6 +159,32 @@ def optional_caller(request: Request) -> Caller | None:
         return authenticate(request)
     except PledgeError:
         return None
+
+
+CustomerView = Callable[..., "dict | Response"]
+
+
+def customer_route(blueprint: Blueprint) -> Callable[[CustomerView], Callable[..., Response]]:
+    """For a route that needs login: `view(caller, request, **path_params)` runs once the
+    session (and for state-changing methods the CSRF token) is checked. A dict it returns
+    is answered as JSON 200, a Response as it is; either way with the session cookie
+    renewed when the session slid. Errors become the contract's JSON."""
+
+    def decorate(view: CustomerView) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def route(**path_params: str) -> Response:
+            request = blueprint.current_request
+            caller = authenticate(request)
+            answer = view(caller, request, **path_params)
+            return with_session_cookie(answer if isinstance(answer, Response) else json_response(answer), caller)
+
+        return handles_errors(route)
+
+    return decorate
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
 def with_session_cookie(response: Response, caller: Caller) -> Response:

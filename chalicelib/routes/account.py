@@ -3,43 +3,40 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.services import accounts, records, retention
 from chalicelib.web import (
+    Caller,
     authenticate,
+    customer_route,
     expired_session_cookie,
     handles_errors,
     json_body,
     json_response,
     request_id,
-    with_session_cookie,
 )
 
 account = Blueprint(__name__)
 
 
 @account.route("/account", methods=["GET"])
-@handles_errors
-def get_account() -> Response:
-    caller = authenticate(account.current_request)
-    return with_session_cookie(json_response(accounts.get_profile(caller.customer_number)), caller)
+@customer_route(account)
+def get_account(caller: Caller, request: Request) -> dict:
+    return accounts.get_profile(caller.customer_number)
 
 
 @account.route("/account", methods=["PATCH"])
-@handles_errors
-def patch_account() -> Response:
-    request = account.current_request
-    caller = authenticate(request)
+@customer_route(account)
+def patch_account(caller: Caller, request: Request) -> dict:
     changes = json_body(request, "account_patch")
-    updated = accounts.update_profile(caller.customer_number, changes, request_id(request))
-    return with_session_cookie(json_response(updated), caller)
+    return accounts.update_profile(caller.customer_number, changes, request_id(request))
 
 
 @account.route("/account/export", methods=["GET"])
-@handles_errors
-def export_account() -> Response:
-    caller = authenticate(account.current_request)
-    return with_session_cookie(json_response(records.personal_records(caller.customer_number)), caller)
+@customer_route(account)
+def export_account(caller: Caller, request: Request) -> dict:
+    return records.personal_records(caller.customer_number)
 
 
 @account.route("/account/deactivate", methods=["POST"])

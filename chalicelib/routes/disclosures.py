@@ -4,42 +4,36 @@ disclosure made), revoke."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.services import disclosures as service
 from chalicelib.web import (
-    authenticate,
-    handles_errors,
+    Caller,
+    customer_route,
     json_body,
     json_response,
+    no_content,
     request_id,
-    with_session_cookie,
 )
 
 disclosures = Blueprint(__name__)
 
 
 @disclosures.route("/account/disclosures", methods=["GET"])
-@handles_errors
-def list_disclosures() -> Response:
-    caller = authenticate(disclosures.current_request)
-    return with_session_cookie(json_response(service.disclosures_view(caller.customer_number)), caller)
+@customer_route(disclosures)
+def list_disclosures(caller: Caller, request: Request) -> dict:
+    return service.disclosures_view(caller.customer_number)
 
 
 @disclosures.route("/account/disclosures", methods=["POST"])
-@handles_errors
-def grant_permission() -> Response:
-    request = disclosures.current_request
-    caller = authenticate(request)
-    permission = service.grant_permission(
-        caller.customer_number, json_body(request, "disclosure_grant"), request_id(request)
-    )
-    return with_session_cookie(json_response(permission, 201), caller)
+@customer_route(disclosures)
+def grant_permission(caller: Caller, request: Request) -> Response:
+    data = json_body(request, "disclosure_grant")
+    return json_response(service.grant_permission(caller.customer_number, data, request_id(request)), 201)
 
 
 @disclosures.route("/account/disclosures/{permission_id}", methods=["DELETE"])
-@handles_errors
-def revoke_permission(permission_id: str) -> Response:
-    request = disclosures.current_request
-    caller = authenticate(request)
+@customer_route(disclosures)
+def revoke_permission(caller: Caller, request: Request, permission_id: str) -> Response:
     service.revoke_permission(caller.customer_number, permission_id, request_id(request))
-    return with_session_cookie(Response(body="", status_code=204, headers={"Cache-Control": "no-store"}), caller)
+    return no_content()

@@ -12,7 +12,13 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.mail.render import render_page
 from chalicelib.routes.shop import cart_token
 from chalicelib.services import orders as service
-from chalicelib.web import authenticate, handles_errors, json_body, json_response, request_id, with_session_cookie
+from chalicelib.web import (
+    Caller,
+    customer_route,
+    json_body,
+    json_response,
+    request_id,
+)
 
 orders = Blueprint(__name__)
 
@@ -38,10 +44,8 @@ def idempotency_key(request: Request) -> str | None:
 
 
 @orders.route("/orders", methods=["POST"])
-@handles_errors
-def place_order() -> Response:
-    request = orders.current_request
-    caller = authenticate(request)
+@customer_route(orders)
+def place_order(caller: Caller, request: Request) -> Response:
     body = json_body(request, "order_create")
     order = service.place_order(
         caller.customer_number,
@@ -51,26 +55,23 @@ def place_order() -> Response:
         request_id(request),
         orders.lambda_context,
     )
-    return with_session_cookie(json_response(order, 201), caller)
+    return json_response(order, 201)
 
 
 @orders.route("/orders", methods=["GET"])
-@handles_errors
-def list_orders() -> Response:
-    caller = authenticate(orders.current_request)
-    return with_session_cookie(json_response({"orders": service.orders_of(caller.customer_number)}), caller)
+@customer_route(orders)
+def list_orders(caller: Caller, request: Request) -> dict:
+    return {"orders": service.orders_of(caller.customer_number)}
 
 
 @orders.route("/orders/{order_id}", methods=["GET"])
-@handles_errors
-def get_order(order_id: str) -> Response:
-    caller = authenticate(orders.current_request)
-    return with_session_cookie(json_response(service.order_of_customer(caller.customer_number, order_id)), caller)
+@customer_route(orders)
+def get_order(caller: Caller, request: Request, order_id: str) -> dict:
+    return service.order_of_customer(caller.customer_number, order_id)
 
 
 @orders.route("/orders/{order_id}/receipt", methods=["GET"])
-@handles_errors
-def get_receipt(order_id: str) -> Response:
-    caller = authenticate(orders.current_request)
+@customer_route(orders)
+def get_receipt(caller: Caller, request: Request, order_id: str) -> Response:
     page = render_page("receipt", order=service.order_of_customer(caller.customer_number, order_id))
-    return with_session_cookie(Response(body=page, status_code=200, headers=dict(RECEIPT_HEADERS)), caller)
+    return Response(body=page, status_code=200, headers=dict(RECEIPT_HEADERS))

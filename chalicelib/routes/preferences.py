@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
+from chalice.app import Request
 
 from chalicelib.services import preferences as service
 from chalicelib.web import (
-    authenticate,
-    handles_errors,
+    Caller,
+    customer_route,
     json_body,
-    json_response,
     request_id,
-    with_session_cookie,
 )
 
 preferences = Blueprint(__name__)
 
 
 @preferences.route("/account/preferences", methods=["GET"])
-@handles_errors
-def get_preferences() -> Response:
-    caller = authenticate(preferences.current_request)
-    return with_session_cookie(json_response({"topics": service.get_topics(caller.customer_number)}), caller)
+@customer_route(preferences)
+def get_preferences(caller: Caller, request: Request) -> dict:
+    return {"topics": service.get_topics(caller.customer_number)}
 
 
 @preferences.route("/account/preferences", methods=["PUT"])
-@handles_errors
-def put_preferences() -> Response:
-    request = preferences.current_request
-    caller = authenticate(request)
+@customer_route(preferences)
+def put_preferences(caller: Caller, request: Request) -> dict:
     changes = json_body(request, "preferences_put")["topics"]
-    topics = service.change_topics(caller.customer_number, changes, "preferences", request_id(request))
-    return with_session_cookie(json_response({"topics": topics}), caller)
+    return {"topics": service.change_topics(caller.customer_number, changes, "preferences", request_id(request))}

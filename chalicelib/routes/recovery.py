@@ -19,7 +19,14 @@ from chalicelib.routes.unsubscribe import HTML_HEADERS
 from chalicelib.services import email_ownership, password_reset
 from chalicelib.settings import get_settings
 from chalicelib.validation import validate
-from chalicelib.web import authenticate, handles_errors, json_body, json_response, request_id, with_session_cookie
+from chalicelib.web import (
+    Caller,
+    customer_route,
+    handles_errors,
+    json_body,
+    json_response,
+    request_id,
+)
 
 recovery = Blueprint(__name__)
 
@@ -98,11 +105,10 @@ def verify_email() -> Response:
 
 
 @recovery.route("/account/email-verification", methods=["POST"])
-@handles_errors
-def resend_verification() -> Response:
-    caller = authenticate(recovery.current_request)
+@customer_route(recovery)
+def resend_verification(caller: Caller, request: Request) -> Response:
     email_ownership.resend_verification(caller.customer_number)
-    return with_session_cookie(json_response({"message": "A new confirmation link is on its way."}, 202), caller)
+    return json_response({"message": "A new confirmation link is on its way."}, 202)
 
 
 @recovery.route("/password-reset", methods=["GET"])

@@ -6,38 +6,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.errors import NotFound, RateLimited, ValidationFailed
 from chalicelib.services import abuse, identity_documents, payment_methods
 from chalicelib.web import (
     Caller,
-    authenticate,
-    handles_errors,
+    customer_route,
     json_body,
     json_response,
+    no_content,
     request_id,
     source_ip,
-    with_session_cookie,
 )
 
 sensitive = Blueprint(__name__)
 
 
-def _no_content(caller: Caller) -> Response:
-    return with_session_cookie(Response(body="", status_code=204, headers={"Cache-Control": "no-store"}), caller)
-
-
 @sensitive.route("/account/payment-methods", methods=["POST"])
-@handles_errors
-def add_payment_method() -> Response:
-    request = sensitive.current_request
-    caller = authenticate(request)
+@customer_route(sensitive)
+def add_payment_method(caller: Caller, request: Request) -> Response:
     with card_testing_watch(source_ip(request), caller.customer_number):
         data = json_body(request, "payment_method_create")
         if data["type"] == "card" and abuse.card_submissions_blocked(source_ip(request)):
             raise RateLimited("Too many rejected card numbers from this address; try again later.")
         created = payment_methods.add_payment_method(caller.customer_number, data, request_id(request))
-    return with_session_cookie(json_response(created, 201), caller)
+    return json_response(created, 201)
 
 
 @contextmanager
@@ -52,46 +46,36 @@ def card_testing_watch(ip: str, customer_number: str) -> Iterator[None]:
 
 
 @sensitive.route("/account/payment-methods", methods=["GET"])
-@handles_errors
-def list_payment_methods() -> Response:
-    caller = authenticate(sensitive.current_request)
-    listed = {"payment_methods": payment_methods.payment_methods_of(caller.customer_number)}
-    return with_session_cookie(json_response(listed), caller)
+@customer_route(sensitive)
+def list_payment_methods(caller: Caller, request: Request) -> dict:
+    return {"payment_methods": payment_methods.payment_methods_of(caller.customer_number)}
 
 
 @sensitive.route("/account/payment-methods/{payment_method_id}", methods=["DELETE"])
-@handles_errors
-def delete_payment_method(payment_method_id: str) -> Response:
-    request = sensitive.current_request
-    caller = authenticate(request)
+@customer_route(sensitive)
+def delete_payment_method(caller: Caller, request: Request, payment_method_id: str) -> Response:
     payment_methods.delete_payment_method(caller.customer_number, payment_method_id, request_id(request))
-    return _no_content(caller)
+    return no_content()
 
 
 @sensitive.route("/account/identity-document", methods=["PUT"])
-@handles_errors
-def put_identity_document() -> Response:
-    request = sensitive.current_request
-    caller = authenticate(request)
+@customer_route(sensitive)
+def put_identity_document(caller: Caller, request: Request) -> dict:
     data = json_body(request, "identity_document_put")
-    document = identity_documents.put_identity_document(caller.customer_number, data, request_id(request))
-    return with_session_cookie(json_response(document), caller)
+    return identity_documents.put_identity_document(caller.customer_number, data, request_id(request))
 
 
 @sensitive.route("/account/identity-document", methods=["GET"])
-@handles_errors
-def get_identity_document() -> Response:
-    caller = authenticate(sensitive.current_request)
+@customer_route(sensitive)
+def get_identity_document(caller: Caller, request: Request) -> dict:
     document = identity_documents.identity_document_of(caller.customer_number)
     if document is None:
         raise NotFound("No identity document on file.")
-    return with_session_cookie(json_response(document), caller)
+    return document
 
 
 @sensitive.route("/account/identity-document", methods=["DELETE"])
-@handles_errors
-def delete_identity_document() -> Response:
-    request = sensitive.current_request
-    caller = authenticate(request)
+@customer_route(sensitive)
+def delete_identity_document(caller: Caller, request: Request) -> Response:
     identity_documents.delete_identity_document(caller.customer_number, request_id(request))
-    return _no_content(caller)
+    return no_content()
