@@ -110,9 +110,8 @@ def still_active(customer_number: str) -> Write:
 def active_subscribers(topic: str) -> ResultIterator[Customer]:
     """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
     are rare and the table is small; a per-topic index would cost every write)."""
-    condition = (
-        (Customer.status == "active") & (Customer.marketing[topic] == True)  # noqa: E712 - a DynamoDB condition, not a Python test & Customer.email_verified_at.exists()
-    )
+    subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
+    condition = (Customer.status == "active") & subscribed & Customer.email_verified_at.exists()
     return Customer.scan(condition, consistent_read=True)
 
 

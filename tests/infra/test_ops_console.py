@@ -248,7 +248,12 @@ RUNBOOK = REPO_ROOT / "docs" / "runbook.md"
 
 def runbook_section(alarm: str) -> str:
     """The runbook anchor for an alarm of the template."""
-    fixed = {"ApiServerErrorsAlarm": "api-5xx", "PolicyNoticeDeadlineAlarm": "policy-notice-deadline"}
+    fixed = {
+        "ApiServerErrorsAlarm": "api-5xx",
+        "PolicyNoticeDeadlineAlarm": "policy-notice-deadline",
+        "PolicyNoticeFailedAlarm": "bad-customer-record",
+        "MarketingDeliveryFailedAlarm": "bad-customer-record",
+    }
     if alarm in fixed:
         return fixed[alarm]
     if alarm.endswith("ThrottlesAlarm"):
