@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
+from chalicelib.services.email_address import email_key
 from chalicelib.store import abuse as store
 from chalicelib.store import customers as customer_store
 from chalicelib.store.base import iso, utc_now
@@ -48,7 +49,7 @@ class Window(NamedTuple):
 
 def record_failed_login(ip: str, email: str) -> None:
     """A login that was refused (wrong password, unknown email, throttled) from `ip`."""
-    address = email.strip().lower()
+    address = email_key(email)
     claim = customer_store.get_email_claim(address)
     subject = hashlib.sha256(address.encode("utf-8", "replace")).hexdigest()[:32]
     window = _count(FAILED_LOGINS, f"ip:{ip}", subject, claim.customer_number if claim else None)

@@ -16,7 +16,7 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count
 from chalicelib.services import addresses, sessions, throttle
-from chalicelib.services.email_address import normalize_email, with_normalized_email
+from chalicelib.services.email_address import email_key, normalize_email, with_normalized_email
 from chalicelib.services.preferences import initial_topics
 from chalicelib.services.retry import attempts
 from chalicelib.store import customers as customer_store
@@ -48,10 +48,6 @@ def _hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
-
-
-def email_key(email: str) -> str:
-    return email.strip().lower()
 
 
 def new_customer_number() -> str:

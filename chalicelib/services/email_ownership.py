@@ -8,6 +8,7 @@ from __future__ import annotations
 from chalicelib.errors import NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import account_tokens, mail_limits, mailer
+from chalicelib.services.email_address import email_key
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store.audit import audit_entry
@@ -20,17 +21,13 @@ HOUR_SECONDS = 3600
 RESENDS_PER_HOUR = 3
 
 
-def _address(email: str) -> str:
-    return email.strip().lower()
-
-
 def send_verification(customer_number: str, email: str) -> None:
     """Send a verification link to `email`. The account change that called it is already
     made: a failure here is logged and counted, not raised."""
     settings = get_settings()
     try:
         token = account_tokens.issue(
-            PURPOSE, customer_number, _address(email), settings.verify_email_hours * HOUR_SECONDS
+            PURPOSE, customer_number, email_key(email), settings.verify_email_hours * HOUR_SECONDS
         )
         _send(
             email,
@@ -90,7 +87,7 @@ def verify(token: str, request_id: str | None) -> dict:
 
     def current_address(customer_number: str) -> str | None:
         customers[customer_number] = customer = customer_store.get_customer(customer_number)
-        return _address(customer.email) if customer is not None and customer.status == "active" else None
+        return email_key(customer.email) if customer is not None and customer.status == "active" else None
 
     item, spend = account_tokens.redeem(PURPOSE, token, current_address)
     customer = customers[item.customer_number]

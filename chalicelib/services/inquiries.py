@@ -7,7 +7,7 @@ import uuid
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import mail_limits, mailer
-from chalicelib.services.email_address import normalize_email
+from chalicelib.services.email_address import email_key, normalize_email
 from chalicelib.services.erasure import discard_inquiry
 from chalicelib.settings import get_settings
 from chalicelib.store import inquiries as store
@@ -23,7 +23,7 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
         customer_number=customer_number,
         name=data["name"],
         email=normalize_email(data["email"]),
-        email_key=data["email"].strip().lower(),
+        email_key=email_key(data["email"]),
         phone=data.get("phone"),
         address=data.get("address"),
         topic=data["topic"],

@@ -10,6 +10,7 @@ import hmac
 import time
 
 from chalicelib.observability import count
+from chalicelib.services.email_address import email_key
 from chalicelib.settings import load_secret
 from chalicelib.store import counters
 from chalicelib.store.counters import MailLimit
@@ -17,7 +18,7 @@ from chalicelib.store.counters import MailLimit
 
 def address_hash(purpose: str, email: str) -> str:
     key = bytes.fromhex(load_secret("tokens")["key"])
-    return hmac.new(key, f"{purpose}\x00{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{purpose}\x00{email_key(email)}".encode(), hashlib.sha256).hexdigest()
 
 
 def may_send(purpose: str, email: str, limit: int, window_seconds: int) -> bool:

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from chalicelib.errors import NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services.accounts import require_customer
+from chalicelib.services.email_address import email_key
 from chalicelib.store import suppressions as store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, parse_iso, utc_now
@@ -25,7 +26,7 @@ SUPPRESSED = "RecipientSuppressed"  # the MailRejected code mailer.send raises f
 
 
 def address_hash(address: str) -> str:
-    return hashlib.sha256(parseaddr(address)[1].strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(parseaddr(address)[1]).encode()).hexdigest()
 
 
 def is_suppressed(address: str) -> bool:

@@ -18,13 +18,14 @@ from collections.abc import Callable
 
 from chalicelib.errors import RateLimited
 from chalicelib.observability import count
+from chalicelib.services.email_address import email_key
 from chalicelib.settings import get_settings
 from chalicelib.store import counters
 from chalicelib.store.counters import LoginThrottle
 
 
 def throttle_key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(email).encode()).hexdigest()
 
 
 def checked_password(email: str, verify: Callable[[], bool]) -> bool:
