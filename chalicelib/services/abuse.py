@@ -127,9 +127,8 @@ def _open_or_add(rule: Rule, ip: str, customers: set[str]) -> None:
 
 
 def list_cases(status: str | None = None) -> dict:
-    cases = sorted(
-        store.all_cases(AbuseCaseStatus(status) if status else None), key=lambda c: c.opened_at, reverse=True
-    )
+    wanted = AbuseCaseStatus(status) if status else None  # the schema allows only its values
+    cases = sorted(store.all_cases(wanted), key=lambda c: c.opened_at, reverse=True)
     return {"cases": [case_view(c) for c in cases]}
 
 
