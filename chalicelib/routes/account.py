@@ -23,14 +23,14 @@ account = Blueprint(__name__)
 @account.route("/account", methods=["GET"])
 @customer_route(account)
 def get_account(caller: Caller, request: Request) -> dict:
-    return accounts.get_profile(caller.customer_number)
+    return accounts.profile(caller.customer)
 
 
 @account.route("/account", methods=["PATCH"])
 @customer_route(account)
 def patch_account(caller: Caller, request: Request) -> dict:
     changes = json_body(request, "account_patch")
-    return accounts.update_profile(caller.customer_number, changes, request_id(request))
+    return accounts.update_profile(caller.customer_number, changes, request_id(request), caller.customer)
 
 
 @account.route("/account/export", methods=["GET"])

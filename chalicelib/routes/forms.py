@@ -45,9 +45,16 @@ def contact() -> Response:
 def signup() -> Response:
     request = forms.current_request
     data = json_body(request, "signup")
-    rid = request_id(request)
-    logged_in = accounts.signup(data, rid, extra_writes=lambda customer: preferences.signup_events(customer, rid))
-    abuse.record_signup(source_ip(request), logged_in.customer_number)
+    rid, ip = request_id(request), source_ip(request)
+    logged_in = accounts.signup(
+        data,
+        rid,
+        extra_writes=lambda customer: [
+            *preferences.signup_events(customer, rid),
+            abuse.signup_counted(ip, customer.customer_number),
+        ],
+    )
+    abuse.review_signups(ip)
     return _logged_in_response(logged_in, 201)
 
 

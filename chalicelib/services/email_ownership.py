@@ -14,21 +14,29 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.customers import Customer
-from chalicelib.store.transact import WriteConflict, commit
+from chalicelib.store.transact import Write, WriteConflict, commit
 
 PURPOSE = "verify_email"
 HOUR_SECONDS = 3600
 RESENDS_PER_HOUR = 3
 
 
-def send_verification(customer_number: str, email: str) -> None:
-    """Send a verification link to `email`. The account change that called it is already
-    made: a failure here is logged and counted, not raised."""
+def verification_token(customer_number: str, email: str) -> tuple[str, Write]:
+    """A new verification token for `email` and the write that stores it (for a caller
+    that commits it with its own writes, then calls `send_verification` with the token)."""
+    lifetime = get_settings().verify_email_hours * HOUR_SECONDS
+    return account_tokens.issued(PURPOSE, customer_number, email_key(email), lifetime)
+
+
+def send_verification(customer_number: str, email: str, token: str | None = None) -> None:
+    """Send a verification link to `email`, with `token` when the caller stored it already,
+    else a new one. The account change that called it is already made: a failure here is
+    logged and counted, not raised."""
     settings = get_settings()
     try:
-        token = account_tokens.issue(
-            PURPOSE, customer_number, email_key(email), settings.verify_email_hours * HOUR_SECONDS
-        )
+        if token is None:
+            token, write = verification_token(customer_number, email)
+            commit([write])
         _send(
             email,
             customer_number,
