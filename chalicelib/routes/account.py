@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.services import accounts, records, retention
+from chalicelib.lazy import lazy_modules
 from chalicelib.web import (
     Caller,
     authenticate,
@@ -16,6 +18,13 @@ from chalicelib.web import (
     json_response,
     request_id,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts, records, retention
+else:  # loaded on first use (chalicelib/lazy.py)
+    accounts, records, retention = lazy_modules(
+        "chalicelib.services.accounts", "chalicelib.services.records", "chalicelib.services.retention"
+    )
 
 account = Blueprint(__name__)
 

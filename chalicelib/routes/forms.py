@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.errors import RateLimited, Unauthorized
-from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
+from chalicelib.lazy import lazy_modules
 from chalicelib.web import (
     authenticate,
     expired_session_cookie,
@@ -17,6 +19,17 @@ from chalicelib.web import (
     session_cookie,
     source_ip,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
+else:  # loaded on first use (chalicelib/lazy.py)
+    abuse, accounts, inquiries, preferences, sessions = lazy_modules(
+        "chalicelib.services.abuse",
+        "chalicelib.services.accounts",
+        "chalicelib.services.inquiries",
+        "chalicelib.services.preferences",
+        "chalicelib.services.sessions",
+    )
 
 forms = Blueprint(__name__)
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 from chalice.app import Request
 
-from chalicelib.services import preferences as service
+from chalicelib.lazy import lazy_module
 from chalicelib.web import (
     Caller,
     customer_route,
     json_body,
     request_id,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import preferences as service
+else:  # loaded on first use (chalicelib/lazy.py)
+    service = lazy_module("chalicelib.services.preferences")
 
 preferences = Blueprint(__name__)
 
