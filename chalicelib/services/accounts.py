@@ -59,27 +59,21 @@ def signup(
 ) -> LoggedIn:
     """Create the account, its email claim, its audit entry, its first session and its
     email verification token in one transaction, on condition that the policy version
-    this process knows is still in force (consent events name it). `extra_writes(customer)`
+    this process knows is still in force (consent events name it) and that the address
+    is not suppressed (else without the token, and no link is sent). `extra_writes(customer)`
     adds writes that belong with it (consent events, the abuse rule's count)."""
     password_hash = hash_password(data["password"])
+    ownership = _email_ownership()
+    deliverable = True
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
-        verification, verification_write = _email_ownership().verification_token(
-            customer.customer_number, customer.email
-        )
+        verification, verification_writes = ownership.prepared_verification(customer.customer_number, customer.email)
         writes = {
-            "customer": put_new(customer),
-            "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
+            **_account_writes(customer, data, request_id),
             "session": session_write,
-            "audit": audit_entry(
-                customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id
-            ),
-            "address_history": addresses.first_address(
-                customer.customer_number, email_key(data["email"]), customer.created_at
-            ),
-            "verification_token": verification_write,
             "policy_in_force": policy_in_force.still_in_force(),
+            **(verification_writes if deliverable else {}),
         }
         writes.update({f"extra_{i}": w for i, w in enumerate(extra_writes(customer) if extra_writes else [])})
         try:
@@ -89,11 +83,25 @@ def signup(
                 raise Conflict("An account with this email address already exists.") from None
             if "policy_in_force" in conflict.failed:
                 policy_in_force.forget()  # another version came into force: read the pointer again
+            deliverable = deliverable and ownership.DELIVERABLE not in conflict.failed
             continue  # or the random customer number was taken: draw another
         count("signup")
-        _email_ownership().send_verification(customer.customer_number, customer.email, verification)
+        if deliverable:
+            ownership.send_verification(customer.customer_number, customer.email, verification)
+        else:
+            count("mail_suppressed")
         return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
     raise Conflict("Could not allocate a customer number; please retry.")
+
+
+def _account_writes(customer: Customer, data: dict, request_id: str | None) -> dict[str, Write]:
+    number = customer.customer_number
+    return {
+        "customer": put_new(customer),
+        "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=number)),
+        "audit": audit_entry(number, "signup", "customer", list(_given(data)), request_id=request_id),
+        "address_history": addresses.first_address(number, email_key(data["email"]), customer.created_at),
+    }
 
 
 def _given(data: dict) -> dict:

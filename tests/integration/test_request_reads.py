@@ -1,6 +1,7 @@
 """What the request paths read once instead of on every request (issue 17), against
 DynamoDB Local: the policy version in force (cached per process, checked in the signup
-transaction) and the customer (read with the session, reused by the route)."""
+transaction), the verification email's suppression check (a condition of the signup
+transaction), and the customer (read with the session, reused by the route)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services import accounts, policy, policy_in_force, preferences
-from tests.helpers import call, signup
+from chalicelib.services import accounts, policy, policy_in_force, preferences, suppression
+from chalicelib.store import suppressions
+from chalicelib.store.base import iso, utc_now
+from tests.helpers import PASSWORD, call, login, signup, unique_email
+from tests.integration.test_suppression import record, ses_event
+from tests.stack import outbox
 
 OTHER_VERSION = "2030-01-01"
 
@@ -76,3 +81,28 @@ def test_a_deactivated_customers_session_cannot_change_the_profile(client, clean
     )
     assert call(client, "PATCH", "/account", {"name": "Someone Else"}, account=account).status_code == 401
     assert accounts.require_customer(account.customer_number).name == "Jane Doe"
+
+
+def verification_links_to(address: str) -> list[dict]:
+    return [m for m in outbox() if m["to"] == [address] and "Confirm your email" in m["subject"]]
+
+
+def test_signup_with_a_suppressed_address_makes_the_account_and_sends_no_link(client):
+    address = unique_email("bounced")
+    record(client, ses_event("bounce", address))
+
+    account = signup(client, address)
+
+    assert verification_links_to(address) == []
+    assert login(client, address, PASSWORD).status_code == 200
+    assert accounts.require_customer(account.customer_number).email == address
+
+
+def test_signup_with_a_lifted_suppression_sends_the_link(client):
+    address = unique_email("lifted")
+    record(client, ses_event("bounce", address))
+    assert suppressions.lift(suppression.address_hash(address), iso(utc_now()), "mailbox fixed, confirmed by phone")
+
+    signup(client, address)
+
+    assert len(verification_links_to(address)) == 1
