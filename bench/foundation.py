@@ -19,13 +19,16 @@ RUNS = 10
 REQUESTS = 200
 
 
-def median_import_seconds(module: str) -> float:
-    times = []
+def median_import_seconds(*modules: str) -> list[float]:
+    """The median wall time of `python -c "import <module>"`, per module, the modules
+    taking turns so that all see the same file cache and the same load on the machine."""
+    times: list[list[float]] = [[] for _ in modules]
     for _ in range(RUNS):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for samples, module in zip(times, modules, strict=True):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, check=True)
+            samples.append(time.perf_counter() - started)
+    return [statistics.median(samples) for samples in times]
 
 
 # Before issue 17's speed work (main, with every feature in), and issue 17's targets.
@@ -40,9 +43,7 @@ BEFORE = {
 
 
 def cold_start() -> None:
-    # Alternate so both see the same warm file cache.
-    app_seconds = median_import_seconds("app")
-    boto3_seconds = median_import_seconds("boto3")
+    app_seconds, boto3_seconds = median_import_seconds("app", "boto3")
     ratio = app_seconds / boto3_seconds
     print(
         f"cold start   import app {app_seconds * 1000:.0f} ms, import boto3 {boto3_seconds * 1000:.0f} ms, "
