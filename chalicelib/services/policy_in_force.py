@@ -3,7 +3,10 @@ name it without a read per request.
 
 Whoever records it commits `still_in_force()` with the records: a condition that the
 pointer still names that version when the writes land. When it fails (another version
-came into force since), `forget()` and try again: the next `version()` reads afresh."""
+came into force since), `forget()` and try again: the next `version()` reads afresh.
+Concurrent signups all check the one pointer item, so DynamoDB may cancel one of two
+simultaneous transactions (TransactionConflict): `commit` reports that as a WriteConflict
+naming no write, and signup tries again."""
 
 from __future__ import annotations
 
