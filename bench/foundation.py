@@ -71,6 +71,12 @@ CALL_TARGETS = {
     "GET /account": "1",
     "PATCH /account": "<= 2, 1 write",
 }
+WHAT = {
+    "signup": "the signup transaction; the abuse rule's window; the verification email's mail-log record",
+    "login": "email claim, customer; throttle slot taken, given back; the session transaction",
+    "GET /account": "session and customer together",
+    "PATCH /account": "session and customer together; the profile transaction",
+}
 
 
 def writes(calls: dict[str, int]) -> int:
@@ -116,9 +122,10 @@ def request_overhead_and_calls(stack, report) -> None:
             _, calls = rows[name]
             report(
                 f"dynamodb     {name:15} {BEFORE[name]} -> {sum(calls.values())} calls, {writes(calls)} write "
-                f"(target {target}): {detail(calls)}"
+                f"(target {target}): {detail(calls)}: {WHAT[name]}"
             )
-        report(f"             {'':15} a process's first signup: {sum(first[1].values())} calls: {detail(first[1])}")
+        first_calls = sum(first[1].values())
+        report(f"             {'':15} a process's first signup: {first_calls} calls (+ the policy pointer's GetItem)")
         signup_response = rows["signup"][0]
 
         raw_client = stack.dynamodb()

@@ -26,7 +26,7 @@ preferences = Blueprint(__name__)
 @preferences.route("/account/preferences", methods=["GET"])
 @customer_route(preferences)
 def get_preferences(caller: Caller, request: Request) -> dict:
-    return {"topics": service.get_topics(caller.customer_number)}
+    return {"topics": service.current_topics(caller.customer)}  # read with the session
 
 
 @preferences.route("/account/preferences", methods=["PUT"])
