@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import NamedTuple, ParamSpec, cast
+from typing import TYPE_CHECKING, NamedTuple, ParamSpec, cast
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -25,6 +25,9 @@ from chalicelib.errors import (
 from chalicelib.input_guard import check_encodable, check_json_depth
 from chalicelib.settings import get_settings
 from chalicelib.validation import validate
+
+if TYPE_CHECKING:
+    from chalicelib.store.customers import Customer
 
 SESSION_COOKIE = "pledge_session"
 CSRF_HEADER = "x-csrf-token"
@@ -135,6 +138,7 @@ def expired_session_cookie() -> str:
 class Caller(NamedTuple):
     customer_number: str
     token: str
+    customer: Customer  # active, read with the session: a route needs no second read
     refreshed_cookie: str | None = None
 
 
@@ -149,7 +153,7 @@ def authenticate(request: Request) -> Caller:
     if request.method in STATE_CHANGING and not sessions.csrf_matches(token, request.headers.get(CSRF_HEADER)):
         raise CsrfFailed("The X-CSRF-Token header is missing or does not match the session.")
     refreshed = session_cookie(token, session.max_age_seconds) if session.refreshed else None
-    return Caller(customer_number=session.customer_number, token=token, refreshed_cookie=refreshed)
+    return Caller(session.customer_number, token, session.customer, refreshed)
 
 
 def optional_caller(request: Request) -> Caller | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.services import accounts, records, retention
+from chalicelib.lazy import lazy_modules
 from chalicelib.web import (
     Caller,
     authenticate,
@@ -17,20 +19,27 @@ from chalicelib.web import (
     request_id,
 )
 
+if TYPE_CHECKING:
+    from chalicelib.services import accounts, records, retention
+else:  # loaded on first use (chalicelib/lazy.py)
+    accounts, records, retention = lazy_modules(
+        "chalicelib.services.accounts", "chalicelib.services.records", "chalicelib.services.retention"
+    )
+
 account = Blueprint(__name__)
 
 
 @account.route("/account", methods=["GET"])
 @customer_route(account)
 def get_account(caller: Caller, request: Request) -> dict:
-    return accounts.get_profile(caller.customer_number)
+    return accounts.profile(caller.customer)
 
 
 @account.route("/account", methods=["PATCH"])
 @customer_route(account)
 def patch_account(caller: Caller, request: Request) -> dict:
     changes = json_body(request, "account_patch")
-    return accounts.update_profile(caller.customer_number, changes, request_id(request))
+    return accounts.update_profile(caller.customer_number, changes, request_id(request), caller.customer)
 
 
 @account.route("/account/export", methods=["GET"])

@@ -3,10 +3,12 @@ disclosure made), revoke."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.services import disclosures as service
+from chalicelib.lazy import lazy_module
 from chalicelib.web import (
     Caller,
     customer_route,
@@ -15,6 +17,11 @@ from chalicelib.web import (
     no_content,
     request_id,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import disclosures as service
+else:  # loaded on first use (chalicelib/lazy.py)
+    service = lazy_module("chalicelib.services.disclosures")
 
 disclosures = Blueprint(__name__)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.errors import RateLimited, Unauthorized
-from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
+from chalicelib.lazy import lazy_modules
 from chalicelib.web import (
     authenticate,
     expired_session_cookie,
@@ -17,6 +19,17 @@ from chalicelib.web import (
     session_cookie,
     source_ip,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import abuse, accounts, inquiries, preferences, sessions
+else:  # loaded on first use (chalicelib/lazy.py)
+    abuse, accounts, inquiries, preferences, sessions = lazy_modules(
+        "chalicelib.services.abuse",
+        "chalicelib.services.accounts",
+        "chalicelib.services.inquiries",
+        "chalicelib.services.preferences",
+        "chalicelib.services.sessions",
+    )
 
 forms = Blueprint(__name__)
 
@@ -45,9 +58,16 @@ def contact() -> Response:
 def signup() -> Response:
     request = forms.current_request
     data = json_body(request, "signup")
-    rid = request_id(request)
-    logged_in = accounts.signup(data, rid, extra_writes=lambda customer: preferences.signup_events(customer, rid))
-    abuse.record_signup(source_ip(request), logged_in.customer_number)
+    rid, ip = request_id(request), source_ip(request)
+    logged_in = accounts.signup(
+        data,
+        rid,
+        extra_writes=lambda customer: [
+            *preferences.signup_events(customer, rid),
+            abuse.signup_counted(ip, customer.customer_number),
+        ],
+    )
+    abuse.review_signups(ip)
     return _logged_in_response(logged_in, 201)
 
 

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.lazy import lazy_module
 from chalicelib.mail.render import render_page
 from chalicelib.routes.shop import cart_token
-from chalicelib.services import orders as service
 from chalicelib.web import (
     Caller,
     customer_route,
@@ -19,6 +20,11 @@ from chalicelib.web import (
     json_response,
     request_id,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import orders as service
+else:  # loaded on first use (chalicelib/lazy.py)
+    service = lazy_module("chalicelib.services.orders")
 
 orders = Blueprint(__name__)
 

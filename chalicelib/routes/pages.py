@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalice import Blueprint, Response
 
 from chalicelib.errors import NotFound, PledgeError
+from chalicelib.lazy import lazy_modules
 from chalicelib.pages.render import page, redirect, static_file
-from chalicelib.services import accounts, preferences, sessions, support
-from chalicelib.services import policy as policies
 from chalicelib.web import Caller, authenticate, handles_errors
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts, preferences, sessions, support
+    from chalicelib.services import policy as policies
+else:  # loaded on first use (chalicelib/lazy.py)
+    accounts, preferences, sessions, support, policies = lazy_modules(
+        "chalicelib.services.accounts",
+        "chalicelib.services.preferences",
+        "chalicelib.services.sessions",
+        "chalicelib.services.support",
+        "chalicelib.services.policy",
+    )
 
 pages = Blueprint(__name__)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
-from chalicelib.services import policy as policies
+from chalicelib.lazy import lazy_module
 from chalicelib.web import handles_errors, json_response
+
+if TYPE_CHECKING:
+    from chalicelib.services import policy as policies
+else:  # loaded on first use (chalicelib/lazy.py)
+    policies = lazy_module("chalicelib.services.policy")
 
 policy = Blueprint(__name__)
 

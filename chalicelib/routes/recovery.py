@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.errors import PledgeError
+from chalicelib.lazy import lazy_modules
 from chalicelib.mail.render import render_page
 from chalicelib.routes.unsubscribe import HTML_HEADERS
-from chalicelib.services import email_ownership, password_reset
 from chalicelib.settings import get_settings
 from chalicelib.validation import validate
 from chalicelib.web import (
@@ -27,6 +27,13 @@ from chalicelib.web import (
     json_response,
     request_id,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import email_ownership, password_reset
+else:  # loaded on first use (chalicelib/lazy.py)
+    email_ownership, password_reset = lazy_modules(
+        "chalicelib.services.email_ownership", "chalicelib.services.password_reset"
+    )
 
 recovery = Blueprint(__name__)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.errors import NotFound, RateLimited, ValidationFailed
-from chalicelib.services import abuse, identity_documents, payment_methods
+from chalicelib.lazy import lazy_modules
 from chalicelib.web import (
     Caller,
     customer_route,
@@ -19,6 +20,13 @@ from chalicelib.web import (
     request_id,
     source_ip,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import abuse, identity_documents, payment_methods
+else:  # loaded on first use (chalicelib/lazy.py)
+    abuse, identity_documents, payment_methods = lazy_modules(
+        "chalicelib.services.abuse", "chalicelib.services.identity_documents", "chalicelib.services.payment_methods"
+    )
 
 sensitive = Blueprint(__name__)
 

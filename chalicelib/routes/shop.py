@@ -4,12 +4,19 @@ JSON bodies only, which a cross-site form cannot send."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.services import carts, catalog
+from chalicelib.lazy import lazy_modules
 from chalicelib.settings import get_settings
 from chalicelib.web import handles_errors, json_body, json_response, read_cookie
+
+if TYPE_CHECKING:
+    from chalicelib.services import carts, catalog
+else:  # loaded on first use (chalicelib/lazy.py)
+    carts, catalog = lazy_modules("chalicelib.services.carts", "chalicelib.services.catalog")
 
 shop = Blueprint(__name__)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
-from chalicelib.services import statistics
+from chalicelib.lazy import lazy_module
 from chalicelib.web import handles_errors, json_body, source_ip
+
+if TYPE_CHECKING:
+    from chalicelib.services import statistics
+else:  # loaded on first use (chalicelib/lazy.py)
+    statistics = lazy_module("chalicelib.services.statistics")
 
 stats = Blueprint(__name__)
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.services import support as tickets
+from chalicelib.lazy import lazy_module
 from chalicelib.web import (
     Caller,
     customer_route,
     json_body,
     json_response,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services import support as tickets
+else:  # loaded on first use (chalicelib/lazy.py)
+    tickets = lazy_module("chalicelib.services.support")
 
 support = Blueprint(__name__)
 

@@ -7,13 +7,19 @@ shows a page with a button that POSTs, so link scanners fetching the URL change 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib.lazy import lazy_module
 from chalicelib.mail.render import render_page
-from chalicelib.services import unsubscribe as service
 from chalicelib.web import handles_errors, json_response, request_id
+
+if TYPE_CHECKING:
+    from chalicelib.services import unsubscribe as service
+else:  # loaded on first use (chalicelib/lazy.py)
+    service = lazy_module("chalicelib.services.unsubscribe")
 
 unsubscribe = Blueprint(__name__)
 

@@ -21,7 +21,7 @@ from chalicelib.store import abuse as store
 from chalicelib.store import customers as customer_store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.states import AbuseCaseStatus
-from chalicelib.store.transact import WriteConflict, commit
+from chalicelib.store.transact import Write, WriteConflict, commit
 
 BUCKETS_PER_WINDOW = 15
 
@@ -58,8 +58,15 @@ def record_failed_login(ip: str, email: str) -> None:
         _open_or_add(FAILED_LOGINS, ip, window.customers)
 
 
-def record_signup(ip: str, customer_number: str) -> None:
-    window = _count(SIGNUPS, f"ip:{ip}", None, customer_number)
+def signup_counted(ip: str, customer_number: str) -> Write:
+    """A signup from `ip`, counted in the transaction that creates the account; then
+    `review_signups(ip)`."""
+    key, expires = _bucket(SIGNUPS, f"ip:{ip}")
+    return store.event_counted(key, None, customer_number, expires)
+
+
+def review_signups(ip: str) -> None:
+    window = _window(SIGNUPS, f"ip:{ip}")
     if _fires(SIGNUPS, window):
         _open_or_add(SIGNUPS, ip, window.customers)
 
@@ -81,10 +88,21 @@ def card_submissions_blocked(ip: str) -> bool:
 
 def _count(rule: Rule, scope: str, subject: str | None, customer: str | None) -> Window:
     """Count one event into the current bucket, then read the whole window."""
-    now = int(time.time())
-    current = now // rule.bucket_seconds
+    key, expires = _bucket(rule, scope)
+    store.count_event(key, subject, customer, expires)
+    return _window(rule, scope)
+
+
+def _bucket(rule: Rule, scope: str) -> tuple[str, datetime]:
+    """The current bucket's counter key and when it may be forgotten."""
+    current = int(time.time()) // rule.bucket_seconds
     expires = datetime.fromtimestamp((current + 1) * rule.bucket_seconds + rule.window_seconds, tz=UTC)
-    store.count_event(f"{rule.name}#{scope}#{current}", subject, customer, expires)
+    return f"{rule.name}#{scope}#{current}", expires
+
+
+def _window(rule: Rule, scope: str) -> Window:
+    """The events of the window that ends with the current bucket."""
+    current = int(time.time()) // rule.bucket_seconds
     keys = [f"{rule.name}#{scope}#{current - n}" for n in range(BUCKETS_PER_WINDOW)]
     events, subjects, customers = 0, set(), set()
     for counter in store.counters(keys):

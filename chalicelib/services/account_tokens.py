@@ -19,7 +19,7 @@ from chalicelib.errors import NotFound
 from chalicelib.settings import load_secret
 from chalicelib.store import tokens as store
 from chalicelib.store.tokens import AccountToken
-from chalicelib.store.transact import Write
+from chalicelib.store.transact import Write, commit
 
 INVALID = "This link is not valid: it was already used, has expired, or was replaced by a newer one."
 
@@ -35,11 +35,16 @@ def binding(value: str) -> str:
 
 def issue(purpose: str, customer_number: str, bound_to: str, lifetime_seconds: int) -> str:
     """A new token for the customer, valid for `lifetime_seconds`; returns the token itself."""
-    token = secrets.token_urlsafe(32)
-    store.save_token(
-        _keyed(purpose, token), purpose, customer_number, binding(bound_to), int(time.time()) + lifetime_seconds
-    )
+    token, write = issued(purpose, customer_number, bound_to, lifetime_seconds)
+    commit([write])
     return token
+
+
+def issued(purpose: str, customer_number: str, bound_to: str, lifetime_seconds: int) -> tuple[str, Write]:
+    """A new token and the write that stores it, for the caller's transaction."""
+    token = secrets.token_urlsafe(32)
+    expires_at = int(time.time()) + lifetime_seconds
+    return token, store.new_token(_keyed(purpose, token), purpose, customer_number, binding(bound_to), expires_at)
 
 
 def redeem(purpose: str, token: str, bound_to: Callable[[str], str | None]) -> tuple[AccountToken, Write]:

@@ -15,10 +15,10 @@ from chalicelib.errors import (
     Unauthorized,
 )
 from chalicelib.observability import count
-from chalicelib.services import addresses, sessions, throttle
+from chalicelib.services import addresses, policy_in_force, sessions, throttle
 from chalicelib.services.email_address import email_key, normalize_email, with_normalized_email
 from chalicelib.services.preferences import initial_topics
-from chalicelib.services.retry import attempts
+from chalicelib.services.retry import retry_on_conflict
 from chalicelib.store import customers as customer_store
 from chalicelib.store import profile_revisions
 from chalicelib.store.audit import audit_entry
@@ -57,22 +57,23 @@ def new_customer_number() -> str:
 def signup(
     data: dict, request_id: str | None, extra_writes: Callable[[Customer], list[Write]] | None = None
 ) -> LoggedIn:
-    """Create the account, its email claim, its audit entry and its first session in one
-    transaction. `extra_writes(customer)` adds writes that belong with it (consent events)."""
+    """Create the account, its email claim, its audit entry, its first session and its
+    email verification token in one transaction, on condition that the policy version
+    this process knows is still in force (consent events name it) and that the address
+    is not suppressed (else without the token, and no link is sent). `extra_writes(customer)`
+    adds writes that belong with it (consent events, the abuse rule's count)."""
     password_hash = hash_password(data["password"])
+    ownership = _email_ownership()
+    deliverable = True
     for _ in range(5):
         customer = _new_customer(data, password_hash)
         token, session_write = sessions.new_session(customer.customer_number)
+        verification, verification_writes = ownership.prepared_verification(customer.customer_number, customer.email)
         writes = {
-            "customer": put_new(customer),
-            "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=customer.customer_number)),
+            **_account_writes(customer, data, request_id),
             "session": session_write,
-            "audit": audit_entry(
-                customer.customer_number, "signup", "customer", list(_given(data)), request_id=request_id
-            ),
-            "address_history": addresses.first_address(
-                customer.customer_number, email_key(data["email"]), customer.created_at
-            ),
+            "policy_in_force": policy_in_force.still_in_force(),
+            **(verification_writes if deliverable else {}),
         }
         writes.update({f"extra_{i}": w for i, w in enumerate(extra_writes(customer) if extra_writes else [])})
         try:
@@ -80,11 +81,27 @@ def signup(
         except WriteConflict as conflict:
             if "email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
-            continue  # the random customer number was taken: draw another
+            if "policy_in_force" in conflict.failed:
+                policy_in_force.forget()  # another version came into force: read the pointer again
+            deliverable = deliverable and ownership.DELIVERABLE not in conflict.failed
+            continue  # or the random customer number was taken: draw another
         count("signup")
-        _email_ownership().send_verification(customer.customer_number, customer.email)
+        if deliverable:
+            ownership.send_verification(customer.customer_number, customer.email, verification)
+        else:
+            count("mail_suppressed")
         return LoggedIn(customer.customer_number, token, sessions.csrf_token(token))
     raise Conflict("Could not allocate a customer number; please retry.")
+
+
+def _account_writes(customer: Customer, data: dict, request_id: str | None) -> dict[str, Write]:
+    number = customer.customer_number
+    return {
+        "customer": put_new(customer),
+        "email_claim": put_new(EmailClaim(email_key(data["email"]), customer_number=number)),
+        "audit": audit_entry(number, "signup", "customer", list(_given(data)), request_id=request_id),
+        "address_history": addresses.first_address(number, email_key(data["email"]), customer.created_at),
+    }
 
 
 def _given(data: dict) -> dict:
@@ -180,28 +197,35 @@ def get_profile(customer_number: str) -> dict:
     return profile(require_customer(customer_number))
 
 
-def update_profile(customer_number: str, changes: dict, request_id: str | None) -> dict:
+def update_profile(
+    customer_number: str, changes: dict, request_id: str | None, customer: Customer | None = None
+) -> dict:
     """Apply a profile change in one transaction: the customer (version-checked), the
-    email claims when the email changes, and the audit entry naming the fields."""
+    email claims when the email changes, and the audit entry naming the fields. `customer`
+    is the one the caller read already (with its session): the first attempt uses it, a
+    retry after a conflict reads it again."""
     changes = with_normalized_email(changes)
-    for _ in attempts():
-        customer = require_customer(customer_number)
-        _refuse_unless_active(customer)
-        changed = {f: v for f, v in changes.items() if as_plain(getattr(customer, f)) != v}
+    already_read = [customer] if customer is not None else []
+
+    def attempt() -> dict:
+        current = already_read.pop() if already_read else require_customer(customer_number)
+        _refuse_unless_active(current)
+        changed = {f: v for f, v in changes.items() if as_plain(getattr(current, f)) != v}
         if not changed:
-            return profile(customer)
+            return profile(current)
         try:
-            commit(_profile_writes(customer, changed, request_id))
+            commit(_profile_writes(current, changed, request_id))
         except WriteConflict as conflict:
             if "new_email_claim" in conflict.failed:
                 raise Conflict("An account with this email address already exists.") from None
-            continue  # someone else changed the account meanwhile: re-read and re-apply
+            raise  # someone else changed the account meanwhile: re-read and re-apply
         count("account_updated")
-        if _email_key_changed(customer, changed):
-            _email_ownership().email_changed(customer.customer_number, customer.email, changed["email"])
+        if _email_key_changed(current, changed):
+            _email_ownership().email_changed(current.customer_number, current.email, changed["email"])
             changed["email_verified"] = False
-        return {**profile(customer), **changed}
-    raise Conflict("The account changed while it was being updated; please retry.")
+        return {**profile(current), **changed}
+
+    return retry_on_conflict(attempt, "The account changed while it was being updated; please retry.")
 
 
 def _refuse_unless_active(customer: Customer) -> None:

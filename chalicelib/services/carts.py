@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.services import catalog
-from chalicelib.services.retry import attempts
+from chalicelib.services.retry import retry_on_conflict
 from chalicelib.store import carts as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.carts import Cart, CartLine
+from chalicelib.store.transact import WriteConflict
 
 CART_DAYS = 30  # inactivity after which a cart is gone (its TTL and the cookie's Max-Age)
 TOUCH_AFTER = timedelta(days=1)  # a cart only looked at slides its expiry at most once a day
@@ -131,14 +132,17 @@ def remove_item(token: str | None, sku: str) -> CartAnswer:
 def _change_cart(
     token: str | None, change: Callable[[list[CartLine], str], list[CartLine]], create: bool
 ) -> CartAnswer:
-    for _ in attempts():
+    def attempt() -> CartAnswer:
         now = utc_now()
         cart = find_cart(token, now)
         if cart is None and not create:
             raise NotFound("No such item in the cart.")
+        answer_token = token
         if cart is None:
-            token = secrets.token_urlsafe(32)  # never a client-chosen id
-            cart = Cart(cart_key(token))
-        if store.save_cart(cart, change(list(cart.lines), iso(now)), now, now + lifetime()):
-            return CartAnswer(lines_view(priced_lines(cart)), token)
-    raise Conflict("The cart changed while it was being updated; please retry.")
+            answer_token = secrets.token_urlsafe(32)  # never a client-chosen id
+            cart = Cart(cart_key(answer_token))
+        if not store.save_cart(cart, change(list(cart.lines), iso(now)), now, now + lifetime()):
+            raise WriteConflict(frozenset({"cart"}))  # changed meanwhile: read it again
+        return CartAnswer(lines_view(priced_lines(cart)), answer_token)
+
+    return retry_on_conflict(attempt, "The cart changed while it was being updated; please retry.")

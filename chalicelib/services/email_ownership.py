@@ -7,28 +7,46 @@ from __future__ import annotations
 
 from chalicelib.errors import NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services import account_tokens, mail_limits, mailer
+from chalicelib.services import account_tokens, mail_limits, mailer, suppression
 from chalicelib.services.email_address import email_key
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.customers import Customer
-from chalicelib.store.transact import WriteConflict, commit
+from chalicelib.store.transact import Write, WriteConflict, commit
 
 PURPOSE = "verify_email"
 HOUR_SECONDS = 3600
 RESENDS_PER_HOUR = 3
+DELIVERABLE = "deliverable"  # the label of prepared_verification's suppression condition
 
 
-def send_verification(customer_number: str, email: str) -> None:
-    """Send a verification link to `email`. The account change that called it is already
-    made: a failure here is logged and counted, not raised."""
+def _new_token(customer_number: str, email: str) -> tuple[str, Write]:
+    lifetime = get_settings().verify_email_hours * HOUR_SECONDS
+    return account_tokens.issued(PURPOSE, customer_number, email_key(email), lifetime)
+
+
+def prepared_verification(customer_number: str, email: str) -> tuple[str, dict[str, Write]]:
+    """A new verification token for `email` and the writes for the caller's transaction:
+    the token, and (labelled `DELIVERABLE`) the condition that no suppression of the
+    address is in force. After the commit, `send_verification(..., token)` sends the link
+    without reading the suppression again. When `DELIVERABLE` fails the address is
+    suppressed: commit without these writes, and send nothing."""
+    token, write = _new_token(customer_number, email)
+    return token, {"verification_token": write, DELIVERABLE: suppression.not_suppressed(email)}
+
+
+def send_verification(customer_number: str, email: str, token: str | None = None) -> None:
+    """Send a verification link to `email`: with `token` when the caller committed
+    `prepared_verification`'s writes, else a new one. The account change that called it
+    is already made: a failure here is logged and counted, not raised."""
     settings = get_settings()
     try:
-        token = account_tokens.issue(
-            PURPOSE, customer_number, email_key(email), settings.verify_email_hours * HOUR_SECONDS
-        )
+        checked = token is not None
+        if token is None:
+            token, write = _new_token(customer_number, email)
+            commit([write])
         _send(
             email,
             customer_number,
@@ -38,6 +56,7 @@ def send_verification(customer_number: str, email: str) -> None:
                 "verify_url": f"{settings.public_base_url}/verify-email?token={token}",
                 "days": settings.verify_email_hours // 24,
             },
+            suppression_checked=checked,
         )
         count("email_verification_sent")
     except Exception:
@@ -72,10 +91,17 @@ def resend_verification(customer_number: str) -> None:
         send_verification(customer_number, customer.email)
 
 
-def _send(recipient: str, customer_number: str, subject: str, template: str, context: dict) -> None:
+def _send(
+    recipient: str, customer_number: str, subject: str, template: str, context: dict, suppression_checked: bool = False
+) -> None:
     mailer.send(
         mailer.Email(
-            recipient=recipient, subject=subject, template=template, context=context, customer_number=customer_number
+            recipient=recipient,
+            subject=subject,
+            template=template,
+            context=context,
+            customer_number=customer_number,
+            suppression_checked=suppression_checked,
         )
     )
 

@@ -53,6 +53,7 @@ class Email(NamedTuple):
     customer_number: str | None = None
     topic: str | None = None
     campaign_id: str | None = None
+    suppression_checked: bool = False  # the caller's transaction checked it (suppression.not_suppressed)
 
 
 class Delivered(NamedTuple):
@@ -72,7 +73,7 @@ def send(email: Email, client: Any = None, sleep: Callable[[float], None] = time
 def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Delivered:
     """Send one email and return the write that records it, for a caller that commits it
     together with its own record of the send (one DynamoDB call instead of two)."""
-    if suppression.is_suppressed(email.recipient):
+    if not email.suppression_checked and suppression.is_suppressed(email.recipient):
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
     from chalicelib.mail.mime import (

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from chalicelib.errors import AccountDeactivated, Conflict, NotFound
 from chalicelib.observability import count
+from chalicelib.services import policy_in_force
 from chalicelib.services.retry import attempts
 from chalicelib.settings import MARKETING_TOPICS, get_settings
 from chalicelib.store import consent as consent_store
 from chalicelib.store import customers as customer_store
-from chalicelib.store import policy as policy_store
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.transact import Write, WriteConflict, commit
@@ -47,7 +47,8 @@ def get_topics(customer_number: str) -> dict:
 
 
 def signup_events(customer: Customer, request_id: str | None) -> list[Write]:
-    """The ledger's first events, one per topic, committed with the new account."""
+    """The ledger's first events, one per topic, committed with the new account (and with
+    `policy_in_force.still_in_force()`: they name the version this process knows)."""
     return _events(customer, current_topics(customer), "signup", request_id)
 
 
@@ -67,8 +68,9 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
         actions = [Customer.marketing.set(updated), Customer.updated_at.set(iso(utc_now()))]
         writes = [customer_store.save_customer_changes(customer, actions)]
         try:
-            commit(writes + _events(customer, changed, source, request_id))
+            commit(writes + _events(customer, changed, source, request_id) + [policy_in_force.still_in_force()])
         except WriteConflict:
+            policy_in_force.forget()  # in case it was the policy that changed
             continue  # the customer changed meanwhile: re-read and re-apply
         count("consent_changed")
         return updated
@@ -93,7 +95,7 @@ def consent_history(customer_number: str) -> list[dict]:
 def _events(customer: Customer, topics: dict, source: str, request_id: str | None) -> list[Write]:
     # The customer item reaches version + 1 in the same transaction (1 when it is new).
     sequence = (customer.version or 0) + 1
-    policy_version = policy_store.version_in_force()
+    policy_version = policy_in_force.version()
     now = iso(utc_now())
     return [
         consent_store.new_event(

@@ -14,8 +14,8 @@ from chalicelib.input_guard import token_shaped
 from chalicelib.settings import get_settings, load_secret
 from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
+from chalicelib.store.customers import Customer
 from chalicelib.store.sessions import Session
-from chalicelib.store.states import CustomerStatus
 from chalicelib.store.transact import Write, put_new
 
 TOKEN_SEPARATOR = "_"  # customer numbers hold none; the secret part may
@@ -26,6 +26,7 @@ class ActiveSession(NamedTuple):
     customer_number: str
     refreshed: bool
     max_age_seconds: int
+    customer: Customer  # as read with the session (consistent), active
 
 
 def _pepper() -> bytes:
@@ -71,17 +72,19 @@ def max_age_seconds() -> int:
 
 
 def resolve_session(token: str) -> ActiveSession | None:
-    """The live session behind a token, of an active customer, its expiry slid forward at
-    most once per `session_refresh_seconds` (so most requests cost one read)."""
+    """The live session behind a token, of an active customer (read with it, so the route
+    needs no second read), its expiry slid forward at most once per
+    `session_refresh_seconds` (so most requests cost one read)."""
     if not SESSION_TOKEN_SHAPE.fullmatch(token or ""):
         return None
     customer_number = token.partition(TOKEN_SEPARATOR)[0]
-    session, status = store.session_and_customer_status(token_hash(token), customer_number)
+    session, customer = store.session_and_customer(token_hash(token), customer_number)
     now = utc_now()
     if (
         session is None
+        or customer is None
         or session.customer_number != customer_number
-        or status != CustomerStatus.ACTIVE
+        or not customer.is_active
         or parse_iso(session.expires_at) <= now
     ):
         return None
@@ -90,7 +93,7 @@ def resolve_session(token: str) -> ActiveSession | None:
         if not store.extend_session(session, iso(now), now + _lifetime()):
             return None
         refreshed = True
-    return ActiveSession(session.customer_number, refreshed, max_age_seconds())
+    return ActiveSession(session.customer_number, refreshed, max_age_seconds(), customer)
 
 
 def revoke_session(token: str) -> None:

@@ -19,7 +19,7 @@ from chalicelib.services.email_address import email_key
 from chalicelib.store import suppressions as store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, parse_iso, utc_now
-from chalicelib.store.transact import commit
+from chalicelib.store.transact import Write, commit
 
 SUPPRESSING_BOUNCE = "Permanent"  # SES bounceType of a hard bounce; Transient/Undetermined pass
 SUPPRESSED = "RecipientSuppressed"  # the MailRejected code mailer.send raises for such an address
@@ -32,6 +32,12 @@ def address_hash(address: str) -> str:
 def is_suppressed(address: str) -> bool:
     record = store.get_suppression(address_hash(address))
     return record is not None and record.in_force
+
+
+def not_suppressed(address: str) -> Write:
+    """`is_suppressed` as a condition of the caller's transaction (signup's, before its
+    verification email): the transaction fails on it when the address is suppressed."""
+    return store.not_suppressed(address_hash(address))
 
 
 def suppression_of(address: str | None) -> dict | None:

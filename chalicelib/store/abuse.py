@@ -79,13 +79,23 @@ def open_key(rule: str, ip: str) -> str:
     return f"{rule}#{ip}"
 
 
-def count_event(key: str, subject: str | None, customer: str | None, expires: datetime) -> None:
-    actions = [AbuseCounter.hits.add(1), AbuseCounter.expires_ttl.set(expires)]
+def _count_actions(subject: str | None, customer: str | None, expires: datetime) -> list[Action]:
+    actions: list[Action] = [AbuseCounter.hits.add(1), AbuseCounter.expires_ttl.set(expires)]
     if subject:
         actions.append(AbuseCounter.subjects.add({subject}))
     if customer:
         actions.append(AbuseCounter.customers.add({customer}))
-    AbuseCounter._get_connection().update_item(key, actions=actions)
+    return actions
+
+
+def count_event(key: str, subject: str | None, customer: str | None, expires: datetime) -> None:
+    AbuseCounter._get_connection().update_item(key, actions=_count_actions(subject, customer, expires))
+
+
+def event_counted(key: str, subject: str | None, customer: str | None, expires: datetime) -> Write:
+    """`count_event` as a write for the caller's transaction."""
+    actions = _count_actions(subject, customer, expires)
+    return lambda transaction: transaction.update(AbuseCounter(key), actions=actions)
 
 
 def counters(keys: list[str]) -> list[AbuseCounter]:

@@ -66,12 +66,13 @@ def take(model: type[WindowCounter], key: str, now: int, window_seconds: int, li
     ]
     window_closed = model.window_start.does_not_exist() | (model.window_start <= cutoff)
     for _ in range(5):
+        # Most checks are the first of their key in a window (an account logs in now and then): try that first.
+        if written(lambda: item.update(actions=new_window, condition=window_closed)):
+            return Slot(True, now, 0)
         if written(
             lambda: item.update(actions=in_open_window, condition=(model.window_start > cutoff) & (model.hits < limit))
         ):
             return Slot(True, int(item.window_start), 0)
-        if written(lambda: item.update(actions=new_window, condition=window_closed)):
-            return Slot(True, now, 0)
         current = model.find(key)
         if current is not None and current.window_start > cutoff and current.hits >= limit:
             return Slot(False, int(current.window_start), max(1, int(current.window_start) + window_seconds - now))

@@ -75,6 +75,12 @@ def version_in_force() -> str | None:
     return pointer.version if pointer else None
 
 
+def pointer_names(version: str | None) -> Write:
+    """A transaction condition: the pointer names `version` (None: no version is in force)."""
+    condition = PolicyPointer.version == version if version else PolicyPointer.pointer.does_not_exist()
+    return lambda transaction: transaction.condition_check(PolicyPointer, IN_FORCE, condition=condition)
+
+
 def point_to(version: PolicyVersion) -> Write:
     """The write that makes `version` the one the pointer names."""
     return put(PolicyPointer(IN_FORCE, version=version.version, effective_at=version.effective_at))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pynamodb.attributes import (
     TTLAttribute,
@@ -10,6 +11,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel, iso, written
+
+if TYPE_CHECKING:
+    from chalicelib.store.customers import Customer
 
 
 class SessionsByCustomer(GlobalSecondaryIndex):
@@ -37,16 +41,16 @@ class Session(PledgeModel):
     by_customer = SessionsByCustomer()
 
 
-def session_and_customer_status(token_hash: str, customer_number: str) -> tuple[Session | None, str | None]:
-    """The session and its customer's status in one consistent BatchGetItem: a deactivated
-    customer's session is refused even while the by_customer index lags its revocation."""
+def session_and_customer(token_hash: str, customer_number: str) -> tuple[Session | None, Customer | None]:
+    """The session and its customer in one consistent BatchGetItem: a deactivated
+    customer's session is refused even while the by_customer index lags its revocation,
+    and the route needs no second read of the customer."""
     from chalicelib.store.customers import Customer
     from chalicelib.store.transact import client
 
     tables = {Session: {"token_hash": {"S": token_hash}}, Customer: {"customer_number": {"S": customer_number}}}
     names = {model: model._get_connection().table_name for model in tables}
     request = {names[model]: {"Keys": [key], "ConsistentRead": True} for model, key in tables.items()}
-    request[names[Customer]].update(ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"})
     found: dict[str, list] = {}
     while request:
         answer = client().batch_get_item(RequestItems=request)
@@ -56,7 +60,7 @@ def session_and_customer_status(token_hash: str, customer_number: str) -> tuple[
     sessions = found.get(names[Session], [])
     customers = found.get(names[Customer], [])
     session = Session.from_raw_data(sessions[0]) if sessions else None
-    return session, (customers[0]["status"]["S"] if customers else None)
+    return session, (Customer.from_raw_data(customers[0]) if customers else None)
 
 
 def extend_session(session: Session, refreshed_at: str, expires_at: datetime) -> bool:

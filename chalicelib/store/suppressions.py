@@ -10,6 +10,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.transact import Write
 
 
 class Suppression(PledgeModel):
@@ -35,6 +36,13 @@ class Suppression(PledgeModel):
 
 def get_suppression(address_hash: str) -> Suppression | None:
     return Suppression.find(address_hash, consistent_read=False)
+
+
+def not_suppressed(address_hash: str) -> Write:
+    """A transaction condition: no suppression of the address is in force (see `in_force`)."""
+    lifted = Suppression.lifted_at.exists() & (Suppression.last_at <= Suppression.lifted_at)
+    condition = Suppression.address_hash.does_not_exist() | lifted
+    return lambda transaction: transaction.condition_check(Suppression, address_hash, condition=condition)
 
 
 def record_event(address_hash: str, reason: str, detail: str | None, at: str, message_id: str | None) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 
 from chalicelib.store.base import PledgeModel
-from chalicelib.store.transact import Write, commit, put_new
+from chalicelib.store.transact import Write, put_new
 
 
 class AccountToken(PledgeModel):
@@ -26,7 +26,7 @@ class AccountToken(PledgeModel):
     expires_ttl = TTLAttribute()
 
 
-def save_token(token_hash: str, purpose: str, customer_number: str, bound_to: str, expires_at: int) -> None:
+def new_token(token_hash: str, purpose: str, customer_number: str, bound_to: str, expires_at: int) -> Write:
     item = AccountToken(
         token_hash,
         purpose=purpose,
@@ -35,7 +35,7 @@ def save_token(token_hash: str, purpose: str, customer_number: str, bound_to: st
         expires_at=expires_at,
         expires_ttl=datetime.fromtimestamp(expires_at, tz=UTC),
     )
-    commit([put_new(item)])
+    return put_new(item)
 
 
 def find_token(token_hash: str) -> AccountToken | None:

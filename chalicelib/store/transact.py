@@ -22,7 +22,9 @@ Write = Callable[[TransactWrite], None]
 
 class WriteConflict(Exception):
     """A condition in the transaction failed. `failed` names the writes whose condition
-    failed: their labels when `commit` was given labelled writes (a dict), else "#<index>"."""
+    failed: their labels when `commit` was given labelled writes (a dict), else "#<index>".
+    Empty when no condition failed but another transaction held one of the items at that
+    moment (TransactionConflict): nothing was written; read again and retry."""
 
     def __init__(self, failed: frozenset[str]):
         super().__init__(f"transaction condition failed: {sorted(failed)}")
@@ -77,6 +79,8 @@ def commit(writes: Mapping[str, Write] | Sequence[Write], token: str | None = No
         )
         if failed:
             raise WriteConflict(failed) from None
+        if any(reason and reason.code == "TransactionConflict" for reason in reasons):
+            raise WriteConflict(frozenset()) from None  # another transaction had one of its items: retry
         raise
 
 
