@@ -119,11 +119,39 @@ def held_customers(
     created_since: str | None = None,
     after: dict | None = None,
     fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+    segment: tuple[int, int] = (0, 1),
 ) -> ResultIterator[Customer]:
     """Customers whose data is held (active or deactivated, not anonymized), optionally
-    only those created at or after `created_since`, in scan order from the cursor `after`.
+    only those created at or after `created_since`, in scan order from the cursor `after`,
+    in the parallel scan `segment` (number, of how many).
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""
     condition = Customer.status != "anonymized"
     if created_since:
         condition &= Customer.created_at >= created_since
-    return Customer.scan(condition, last_evaluated_key=after, attributes_to_get=list(fields))
+    return _segment_scan(condition, after, fields, segment)
+
+
+def subscribers_segment(
+    topic: str,
+    segment: tuple[int, int],
+    after: dict | None = None,
+    fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+) -> ResultIterator[Customer]:
+    """`active_subscribers` of one parallel scan segment (number, of how many), from the cursor `after`."""
+    subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
+    condition = (Customer.status == "active") & subscribed & Customer.email_verified_at.exists()
+    return _segment_scan(condition, after, fields, segment, consistent_read=True)
+
+
+def _segment_scan(
+    condition: Any, after: dict | None, fields: tuple[str, ...], segment: tuple[int, int], consistent_read: bool = False
+) -> ResultIterator[Customer]:
+    number, total = segment
+    return Customer.scan(
+        condition,
+        last_evaluated_key=after,
+        attributes_to_get=list(fields),
+        segment=number if total > 1 else None,
+        total_segments=total if total > 1 else None,
+        consistent_read=consistent_read,
+    )

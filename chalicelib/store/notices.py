@@ -38,6 +38,7 @@ RETRIED_STATUSES = ("deferred", "failed")
 # The campaigns table also holds the dispatcher's lease, under a key no version id can
 # take (version ids are letters, digits, ".", "_" and "-").
 LEASE_KEY = "*dispatcher-lease"
+DONE = "done"  # a pass's segment that reached the end of the table
 
 
 class NoticesByCustomer(GlobalSecondaryIndex):
@@ -96,14 +97,27 @@ class NoticeCampaign(PledgeModel):
     pass_open = BooleanAttribute(default=False)
     pass_since = UnicodeAttribute(null=True)  # sweeps: customers created at or after this
     pass_started_at = UnicodeAttribute(null=True)
-    cursor = UnicodeAttribute(null=True)  # JSON of the scan's last evaluated key
+    segments = NumberAttribute(null=True)  # the open pass's parallel scan segments (none: 1)
+    cursor = UnicodeAttribute(null=True)  # JSON: segment -> the scan's last evaluated key, or DONE
     first_pass_done_at = UnicodeAttribute(null=True)
     done_at = UnicodeAttribute(null=True)
     lease_owner = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
 
-    def scan_cursor(self) -> dict | None:
-        return json.loads(self.cursor) if self.cursor else None
+    def pass_segments(self) -> int:
+        return int(self.segments or 1)
+
+    def cursors(self) -> dict[str, Any]:
+        saved = json.loads(self.cursor) if self.cursor else {}
+        return {"0": saved} if "customer_number" in saved else saved  # a cursor saved before segments
+
+    def segment_cursor(self, segment: int) -> dict | None:
+        cursor = self.cursors().get(str(segment))
+        return cursor if isinstance(cursor, dict) else None
+
+    def unfinished_segments(self) -> list[int]:
+        cursors = self.cursors()
+        return [n for n in range(self.pass_segments()) if cursors.get(str(n)) != DONE]
 
 
 # --- notices -------------------------------------------------------------------------
@@ -192,7 +206,7 @@ def get_campaign(version: str) -> NoticeCampaign | None:
     return NoticeCampaign.find(version)
 
 
-def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
+def start_pass(campaign: NoticeCampaign, since: str | None, at: str, segments: int) -> bool:
     return _advance(
         campaign,
         [
@@ -200,13 +214,20 @@ def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
             NoticeCampaign.pass_open.set(True),
             NoticeCampaign.pass_since.set(since) if since else NoticeCampaign.pass_since.remove(),
             NoticeCampaign.pass_started_at.set(at),
+            NoticeCampaign.segments.set(segments),
             NoticeCampaign.cursor.remove(),
         ],
     )
 
 
-def save_cursor(campaign: NoticeCampaign, cursor: dict) -> bool:
-    return _advance(campaign, [NoticeCampaign.cursor.set(json.dumps(cursor, sort_keys=True))])
+def save_cursor(campaign: NoticeCampaign, segment: int, cursor: dict | str) -> bool:
+    """Where the pass's `segment` got to (DONE: to the end of the table)."""
+    cursors = {**campaign.cursors(), str(segment): cursor}
+    return _advance(campaign, [NoticeCampaign.cursor.set(json.dumps(cursors, sort_keys=True))])
+
+
+def finish_segment(campaign: NoticeCampaign, segment: int) -> bool:
+    return save_cursor(campaign, segment, DONE)
 
 
 def finish_pass(campaign: NoticeCampaign, at: str) -> bool:
