@@ -25,8 +25,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 
 from chalicelib.store.base import PledgeModel, written
-from chalicelib.store.customers import Customer
-from chalicelib.store.states import CustomerStatus, DeliveryStatus
+from chalicelib.store.customers import Customer, subscribed
+from chalicelib.store.states import DeliveryStatus
 from chalicelib.store.transact import Write
 
 OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.DEFERRED)
@@ -208,11 +208,7 @@ def claim(campaign_id: str, customer_number: str, run_id: str, at: str, retry: b
 def still_subscribed(customer_number: str, topic: str) -> Write:
     """A condition on the customer, checked in the claim's transaction: still active,
     verified and subscribed (the scan that found them may be minutes old)."""
-    condition = (
-        (Customer.status == CustomerStatus.ACTIVE)
-        & (Customer.marketing[topic] == True)  # noqa: E712 - a DynamoDB condition, not a Python test
-        & Customer.email_verified_at.exists()
-    )
+    condition = subscribed(topic)
     return lambda transaction: transaction.condition_check(Customer, customer_number, condition=condition)
 
 

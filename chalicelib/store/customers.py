@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel
@@ -107,12 +108,10 @@ def still_active(customer_number: str) -> Write:
     )
 
 
-def active_subscribers(topic: str) -> ResultIterator[Customer]:
-    """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
-    are rare and the table is small; a per-topic index would cost every write)."""
-    subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
-    condition = (Customer.status == "active") & subscribed & Customer.email_verified_at.exists()
-    return Customer.scan(condition, consistent_read=True)
+def subscribed(topic: str) -> Condition:
+    """An active customer with a verified email subscribed to a marketing topic."""
+    wants_it = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
+    return (Customer.status == "active") & wants_it & Customer.email_verified_at.exists()
 
 
 def held_customers(
@@ -137,14 +136,18 @@ def subscribers_segment(
     after: dict | None = None,
     fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
 ) -> ResultIterator[Customer]:
-    """`active_subscribers` of one parallel scan segment (number, of how many), from the cursor `after`."""
-    subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
-    condition = (Customer.status == "active") & subscribed & Customer.email_verified_at.exists()
-    return _segment_scan(condition, after, fields, segment, consistent_read=True)
+    """The `subscribed` customers of one parallel scan segment (number, of how many), page by
+    page from the cursor `after` (a scan: campaigns are rare; a per-topic index would cost
+    every write)."""
+    return _segment_scan(subscribed(topic), after, fields, segment, consistent_read=True)
 
 
 def _segment_scan(
-    condition: Any, after: dict | None, fields: tuple[str, ...], segment: tuple[int, int], consistent_read: bool = False
+    condition: Condition,
+    after: dict | None,
+    fields: tuple[str, ...],
+    segment: tuple[int, int],
+    consistent_read: bool = False,
 ) -> ResultIterator[Customer]:
     number, total = segment
     return Customer.scan(
