@@ -118,7 +118,7 @@ def reopen(campaign: Campaign, text: str, segments: int, owner: str, until: str)
         Campaign.lease_owner.set(owner),
         Campaign.lease_until.set(until),
     ]
-    unchanged = Campaign.passes == campaign.passes
+    unchanged = (Campaign.passes == campaign.passes) | Campaign.passes.does_not_exist()  # none: registered before
     return written(lambda: campaign.update(actions=actions, condition=unchanged))
 
 
