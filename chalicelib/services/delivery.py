@@ -119,6 +119,7 @@ class Run:
         self.margin = min(settings.notice_dispatch_margin_seconds, time_left() / 2)
         self.counts: dict[str, int] = {}
         self.failure: BaseException | None = None
+        self._stopped = False
         self._deferral_streak = 0
         self._lock = threading.Lock()
 
@@ -135,13 +136,19 @@ class Run:
         with self._lock:
             self.failure = self.failure or error
 
+    def stop(self) -> None:
+        self._stopped = True
+
     def until(self) -> str:
         """When a lease taken by this run expires."""
         return lease_until(self.time_left, self.clock)
 
     def should_stop(self) -> bool:
         return (
-            self.failure is not None or self._deferral_streak >= DEFERRAL_STREAK_LIMIT or self.time_left() < self.margin
+            self._stopped
+            or self.failure is not None
+            or self._deferral_streak >= DEFERRAL_STREAK_LIMIT
+            or self.time_left() < self.margin
         )
 
 
@@ -328,9 +335,12 @@ def walk(
     the last customer read) chunk by chunk, reading the next chunk while the workers send
     the current one. True when every customer to the end of the scan was delivered."""
     chunk = _read_chunk(customers, job_for)
+    batch = pool.submit(chunk.jobs)
     while True:
-        batch = pool.submit(chunk.jobs)
+        # The next chunk is read and queued while this one is sent: the workers never wait
+        # for a scan page or a cursor save (a job queued after the run stops is dropped).
         following = None if chunk.end or run.should_stop() else _read_chunk(customers, job_for)
+        following_batch = pool.submit(following.jobs) if following else None
         delivered = batch.wait()
         pool.raise_failure()
         if delivered < len(chunk.jobs):  # the run stopped: keep what was done
@@ -340,10 +350,11 @@ def walk(
         if chunk.end:
             return True
         if chunk.cursor is not None and not save_cursor(chunk.cursor):
-            return False  # another run took the work over
-        if following is None:
+            run.stop()  # another run took the work over: the jobs queued are dropped
             return False
-        chunk = following
+        if following is None or following_batch is None:
+            return False
+        chunk, batch = following, following_batch
 
 
 def scan_key(job: Job) -> dict:
