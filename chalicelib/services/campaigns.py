@@ -42,7 +42,17 @@ from chalicelib.store.states import CustomerStatus, DeliveryStatus
 from chalicelib.store.transact import Write, WriteConflict, commit
 
 Clock = Callable[[], datetime]
-COUNTED = ("sent", "skipped", "rejected", "unconfirmed", "failed", "deferred")
+COUNTED = tuple(
+    str(status)
+    for status in (
+        DeliveryStatus.SENT,
+        DeliveryStatus.SKIPPED,
+        DeliveryStatus.REJECTED,
+        DeliveryStatus.UNCONFIRMED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.DEFERRED,
+    )
+)
 
 
 class CampaignKind:

@@ -162,7 +162,7 @@ class Courier:
 
     def deliver(self, job: Job) -> None:
         if not self._claim(job):
-            self.run.note("skipped")  # sent already, being sent by someone else, or no longer eligible
+            self.run.note(DeliveryStatus.SKIPPED)  # sent already, being sent by someone else, or no longer eligible
             return
         try:
             customer = self.kind.recipient(job)

@@ -31,10 +31,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.states import DeliveryStatus
 from chalicelib.store.transact import Write
 
-OPEN_STATUSES = ("claimed", "deferred", "failed", "unconfirmed")
-RETRIED_STATUSES = ("deferred", "failed")
+OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
+RETRIED_STATUSES = (DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)
 # The campaigns table also holds the dispatcher's lease, under a key no version id can
 # take (version ids are letters, digits, ".", "_" and "-").
 LEASE_KEY = "*dispatcher-lease"
@@ -127,7 +128,7 @@ def claim(version: str, customer_number: str, run_id: str, at: str, held: bool |
     """Claim a notice before sending it: a new one (`held` given), or a deferred or failed one again."""
     notice = PolicyNotice(version, customer_number)
     actions: list[Action] = [
-        PolicyNotice.status.set("claimed"),
+        PolicyNotice.status.set(DeliveryStatus.CLAIMED),
         PolicyNotice.claimed_by.set(run_id),
         PolicyNotice.claimed_at.set(at),
         PolicyNotice.attempts.add(1),
@@ -149,13 +150,13 @@ def settle(version: str, customer_number: str, claimed_by: str, status: str, **f
         customer_number,
         status,
         fields,
-        (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by),
+        (PolicyNotice.status == DeliveryStatus.CLAIMED) & (PolicyNotice.claimed_by == claimed_by),
     )
 
 
 def resolve(version: str, customer_number: str, status: str, **fields: Any) -> Write:
     """Ops' decision about an unconfirmed notice."""
-    return _change(version, customer_number, status, fields, PolicyNotice.status == "unconfirmed")
+    return _change(version, customer_number, status, fields, PolicyNotice.status == DeliveryStatus.UNCONFIRMED)
 
 
 def _change(version: str, customer_number: str, status: str, fields: dict, condition: Condition) -> Write:
