@@ -21,7 +21,7 @@ from typing import Any, TypeGuard
 
 from chalicelib.mail.pacing import Pacer
 from chalicelib.observability import count, get_logger
-from chalicelib.services import mailer, preferences, unsubscribe
+from chalicelib.services import delivery, mailer, preferences, unsubscribe
 from chalicelib.services.delivery import (
     ORPHAN_AFTER,
     Job,
@@ -156,7 +156,9 @@ def _deliver_segment(campaign: Campaign, segment: int, run: Run) -> dict:
 def _walk_segment(campaign: Campaign, segment: int, item: CampaignSegment, run: Run) -> bool:
     kind = CampaignKind(campaign)
     cursor = json.loads(item.cursor) if item.cursor else None
-    customers = customer_store.subscribers_segment(campaign.topic, (segment, int(campaign.segments)), cursor)
+    customers = customer_store.subscribers_segment(
+        campaign.topic, (segment, int(campaign.segments)), cursor, page_size=delivery.CHUNK
+    )
 
     def save(cursor: dict) -> bool:
         return store.save_cursor(item, run.id, json.dumps(cursor, sort_keys=True))
@@ -297,21 +299,21 @@ def _settle_orphans(campaign: Campaign, open_deliveries: list, this_invocation: 
     """Claims left by a run that died between claim and record: whether SES has the email
     is unknown, so it is never resent: `unconfirmed`, counted and logged."""
     orphaned_before = iso(clock() - ORPHAN_AFTER)
-    for delivery in open_deliveries:
+    for record in open_deliveries:
         if (
-            delivery.status != DeliveryStatus.CLAIMED
-            or delivery.claimed_by in this_invocation
-            or delivery.claimed_at > orphaned_before
+            record.status != DeliveryStatus.CLAIMED
+            or record.claimed_by in this_invocation
+            or record.claimed_at > orphaned_before
         ):
             continue
         try:
-            commit([store.orphaned(campaign.campaign_id, delivery.customer_number, delivery.claimed_by, iso(clock()))])
+            commit([store.orphaned(campaign.campaign_id, record.customer_number, record.claimed_by, iso(clock()))])
         except WriteConflict:
             continue  # settled meanwhile
         count("MarketingDeliveryUnconfirmed")
         get_logger().error(
             "marketing delivery may or may not have been sent: not resending",
-            extra={"campaign_id": campaign.campaign_id, "customer_number": delivery.customer_number},
+            extra={"campaign_id": campaign.campaign_id, "customer_number": record.customer_number},
         )
 
 

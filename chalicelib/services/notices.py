@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services import mailer
+from chalicelib.services import delivery, mailer
 from chalicelib.services.delivery import ORPHAN_AFTER, Job, Outcome, Run, WorkerPool, walk
 from chalicelib.services.policy import effective_moment, in_effective_order
 from chalicelib.settings import get_settings
@@ -227,7 +227,10 @@ def _scan(campaign: NoticeCampaign, kind: NoticeKind, run: Run, pool: WorkerPool
     when every segment reached the end of the table."""
     for segment in campaign.unfinished_segments():
         customers = customer_store.held_customers(
-            campaign.pass_since, campaign.segment_cursor(segment), segment=(segment, campaign.pass_segments())
+            campaign.pass_since,
+            campaign.segment_cursor(segment),
+            segment=(segment, campaign.pass_segments()),
+            page_size=delivery.CHUNK,  # a page per chunk: the first emails go out without waiting for 1 MB
         )
 
         def save(cursor: dict, segment: int = segment) -> bool:

@@ -119,15 +119,17 @@ def held_customers(
     after: dict | None = None,
     fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
     segment: tuple[int, int] = (0, 1),
+    page_size: int | None = None,
 ) -> ResultIterator[Customer]:
     """Customers whose data is held (active or deactivated, not anonymized), optionally
     only those created at or after `created_since`, in scan order from the cursor `after`,
-    in the parallel scan `segment` (number, of how many).
+    in the parallel scan `segment` (number, of how many), `page_size` items read per call
+    (default: DynamoDB's 1 MB pages).
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""
     condition = Customer.status != "anonymized"
     if created_since:
         condition &= Customer.created_at >= created_since
-    return _segment_scan(condition, after, fields, segment)
+    return _segment_scan(condition, after, fields, segment, page_size=page_size)
 
 
 def subscribers_segment(
@@ -135,11 +137,12 @@ def subscribers_segment(
     segment: tuple[int, int],
     after: dict | None = None,
     fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+    page_size: int | None = None,
 ) -> ResultIterator[Customer]:
     """The `subscribed` customers of one parallel scan segment (number, of how many), page by
     page from the cursor `after` (a scan: campaigns are rare; a per-topic index would cost
     every write)."""
-    return _segment_scan(subscribed(topic), after, fields, segment, consistent_read=True)
+    return _segment_scan(subscribed(topic), after, fields, segment, consistent_read=True, page_size=page_size)
 
 
 def _segment_scan(
@@ -148,12 +151,14 @@ def _segment_scan(
     fields: tuple[str, ...],
     segment: tuple[int, int],
     consistent_read: bool = False,
+    page_size: int | None = None,
 ) -> ResultIterator[Customer]:
     number, total = segment
     return Customer.scan(
         condition,
         last_evaluated_key=after,
         attributes_to_get=list(fields),
+        page_size=page_size,
         segment=number if total > 1 else None,
         total_segments=total if total > 1 else None,
         consistent_read=consistent_read,
