@@ -106,3 +106,26 @@ def verify_email(email: str) -> None:
     from chalicelib.services import email_ownership
 
     email_ownership.verify(link_token(last_mail(email, "Confirm your email address"), "/verify-email"), None)
+
+
+def simultaneously(actions: list) -> list:
+    """Run the actions in threads released at the same moment; their results."""
+    import threading
+
+    start = threading.Barrier(len(actions))
+    results, errors = [], []
+
+    def run(action):
+        start.wait()
+        try:
+            results.append(action())
+        except BaseException as error:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    return results

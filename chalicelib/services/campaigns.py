@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from chalicelib.mail.pacing import Pacer
-from chalicelib.observability import count, get_logger
+from chalicelib.observability import count
 from chalicelib.services import delivery, mailer, preferences, unsubscribe
 from chalicelib.services.delivery import (
     ORPHAN_AFTER,
@@ -30,16 +30,17 @@ from chalicelib.services.delivery import (
     WorkerPool,
     lease_until,
     new_run_id,
+    settle_orphans,
     walk,
 )
 from chalicelib.settings import get_settings
 from chalicelib.store import campaigns as store
 from chalicelib.store import customers as customer_store
 from chalicelib.store.base import iso, utc_now
-from chalicelib.store.campaigns import Campaign, CampaignSegment
+from chalicelib.store.campaigns import Campaign, CampaignSegment, Delivery
 from chalicelib.store.customers import Customer
 from chalicelib.store.states import CustomerStatus, DeliveryStatus
-from chalicelib.store.transact import Write, WriteConflict, commit
+from chalicelib.store.transact import Write
 
 Clock = Callable[[], datetime]
 COUNTED = tuple(
@@ -62,6 +63,7 @@ class CampaignKind:
     label = "marketing delivery"
     retry_failed = False  # final: later runs skip the customer rather than fail on them again
     backoff = False  # a deferred delivery is tried again by the next run
+    settle_hint = ""
 
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
@@ -103,7 +105,7 @@ class CampaignKind:
             campaign_id=campaign.campaign_id,
         )
 
-    def log_fields(self, job: Job) -> dict:
+    def log_fields(self) -> dict:
         return {"campaign_id": self.campaign.campaign_id}
 
     def job_for(self, customer: Customer) -> Job:
@@ -275,8 +277,12 @@ def _finish(
     deferred by this invocation: SES just refused them), and mark the campaign complete
     when no delivery is open. Adds the retries' counts to `totals`."""
     open_deliveries = store.open_deliveries(campaign.campaign_id)
-    _settle_orphans(campaign, open_deliveries, this_invocation, clock)
     now = iso(clock())
+
+    def orphaned(record: Delivery) -> Write:
+        return store.orphaned(campaign.campaign_id, record.customer_number, record.claimed_by, now)
+
+    settle_orphans(CampaignKind(campaign), open_deliveries, this_invocation, iso(clock() - ORPHAN_AFTER), orphaned)
     due = [
         Job(campaign.campaign_id, d.customer_number, retry=True, attempts=int(d.attempts))
         for d in open_deliveries
@@ -293,28 +299,6 @@ def _finish(
     if store.open_deliveries(campaign.campaign_id):
         return False
     return store.finish_campaign(campaign, owner, iso(clock()))
-
-
-def _settle_orphans(campaign: Campaign, open_deliveries: list, this_invocation: set[str], clock: Clock) -> None:
-    """Claims left by a run that died between claim and record: whether SES has the email
-    is unknown, so it is never resent: `unconfirmed`, counted and logged."""
-    orphaned_before = iso(clock() - ORPHAN_AFTER)
-    for record in open_deliveries:
-        if (
-            record.status != DeliveryStatus.CLAIMED
-            or record.claimed_by in this_invocation
-            or record.claimed_at > orphaned_before
-        ):
-            continue
-        try:
-            commit([store.orphaned(campaign.campaign_id, record.customer_number, record.claimed_by, iso(clock()))])
-        except WriteConflict:
-            continue  # settled meanwhile
-        count("MarketingDeliveryUnconfirmed")
-        get_logger().error(
-            "marketing delivery may or may not have been sent: not resending",
-            extra={"campaign_id": campaign.campaign_id, "customer_number": record.customer_number},
-        )
 
 
 def tally(counts: dict[str, int]) -> dict[str, int]:

@@ -23,7 +23,7 @@ import itertools
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -71,6 +71,7 @@ class Kind(Protocol):
     metric: str  # metric prefix: PolicyNotice, MarketingDelivery
     label: str  # for logs: "policy notice"
     retry_failed: bool  # a failed record is tried again after the backoff (else it is final)
+    settle_hint: str  # logged with an unconfirmed email: how ops settle it
     backoff: bool  # a deferred record waits the backoff (else the next run retries it)
 
     def claim(self, job: Job, run: Run) -> dict[str, Write]:
@@ -85,8 +86,8 @@ class Kind(Protocol):
     def email(self, job: Job, customer: Customer) -> mailer.Email:
         """The email for the customer."""
 
-    def log_fields(self, job: Job) -> dict:
-        """What identifies the job in a log line (never an address)."""
+    def log_fields(self) -> dict:
+        """What identifies the notice or campaign in a log line (never an address)."""
 
 
 def new_run_id() -> str:
@@ -199,7 +200,7 @@ class Courier:
         get_logger().error(
             f"{self.kind.label} failed for one customer; the run goes on",
             extra={
-                **self.kind.log_fields(job),
+                **self.kind.log_fields(),
                 "customer_number": job.customer_number,
                 "error_type": type(error).__name__,
             },
@@ -217,17 +218,13 @@ class Courier:
         except mailer.MailUncertain as error:
             # SES may have accepted it: never "deferred" (which would send again), but
             # "unconfirmed", like a crash after the send.
-            count(f"{self.kind.metric}Unconfirmed")
-            get_logger().error(
-                f"{self.kind.label} may or may not have been sent: not resending",
-                extra={**self.kind.log_fields(job), "customer_number": job.customer_number, "error_code": error.code},
-            )
+            unconfirmed(self.kind, job.customer_number, error.code)
             return Outcome(DeliveryStatus.UNCONFIRMED, {"error": error.code})
         except mailer.MailDeferred as error:
             count(f"{self.kind.metric}Deferred")
             get_logger().warning(
                 f"{self.kind.label} deferred",
-                extra={**self.kind.log_fields(job), "error_code": error.code, "attempts": job.attempts},
+                extra={**self.kind.log_fields(), "error_code": error.code, "attempts": job.attempts},
             )
             retry_at = self.run.clock() + (backoff(job) if self.kind.backoff else timedelta(0))
             return Outcome(DeliveryStatus.DEFERRED, {"error": error.code, "retry_at": iso(retry_at)})
@@ -236,6 +233,32 @@ class Courier:
             {"message_id": delivered.message_id, "sent_at": iso(self.run.clock()), "error": None, "retry_at": None},
             [delivered.record],
         )
+
+
+def unconfirmed(kind: Kind, customer_number: str, error_code: str) -> None:
+    """Counted and logged: whether SES has the email is unknown, and it is never resent."""
+    count(f"{kind.metric}Unconfirmed")
+    get_logger().error(
+        f"{kind.label} may or may not have been sent: not resending{kind.settle_hint}",
+        extra={**kind.log_fields(), "customer_number": customer_number, "error_code": error_code},
+    )
+
+
+def settle_orphans(
+    kind: Kind, records: Iterable[Any], ours: Collection[str | None], before: str, orphaned: Callable[[Any], Write]
+) -> None:
+    """Claims left by a run that died between claim and record (claimed before `before`, by
+    none of the runs `ours`): the record and the mail log entry are written in one
+    transaction, so neither exists and whether SES accepted the email is unknown. It is
+    never resent automatically: `orphaned(record)` makes it `unconfirmed`."""
+    for record in records:
+        if record.status != DeliveryStatus.CLAIMED or record.claimed_by in ours or record.claimed_at > before:
+            continue
+        try:
+            commit([orphaned(record)])
+        except WriteConflict:
+            continue  # settled meanwhile
+        unconfirmed(kind, record.customer_number, "claim_orphaned")
 
 
 def backoff(job: Job) -> timedelta:

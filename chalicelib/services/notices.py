@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
 from chalicelib.services import delivery, mailer
-from chalicelib.services.delivery import ORPHAN_AFTER, Job, Outcome, Run, WorkerPool, walk
+from chalicelib.services.delivery import ORPHAN_AFTER, Job, Outcome, Run, WorkerPool, settle_orphans, walk
 from chalicelib.services.policy import effective_moment, in_effective_order
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
@@ -61,6 +61,7 @@ class NoticeKind:
     label = "policy notice"
     retry_failed = True  # open (activation waits for it) and tried again once the record is fixed
     backoff = True
+    settle_hint = "; settle it with ops_resolve_notice"
 
     def __init__(self, version: PolicyVersion):
         self.version = version
@@ -79,7 +80,7 @@ class NoticeKind:
     def email(self, job: Job, customer: Customer) -> mailer.Email:
         return notice_email(self.version, customer)
 
-    def log_fields(self, job: Job) -> dict:
+    def log_fields(self) -> dict:
         return {"version": self.version.version}
 
     def job_for(self, customer: Customer) -> Job | None:
@@ -134,8 +135,8 @@ def _run_campaign(campaign: NoticeCampaign, version: PolicyVersion, run: Run) ->
     """Settle orphaned claims, retry deferred notices, advance the passes; then check the
     deadline. Returns how many notices are still to be sent."""
     open_notices = store.open_notices(version.version)
-    _settle_orphans(open_notices, version, run)
     kind = NoticeKind(version)
+    _settle_orphans(open_notices, kind, run)
     with WorkerPool(run, kind, get_settings().notice_dispatch_workers) as pool:
         _retry_deferred(open_notices, version, run, pool)
         _advance_passes(campaign, kind, run, pool)
@@ -146,38 +147,17 @@ def _run_campaign(campaign: NoticeCampaign, version: PolicyVersion, run: Run) ->
     return _remaining(campaign, still_open)
 
 
-def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run) -> None:
-    """Claims left by a run that died between claim and record. The notice's record and
-    its mail log entry are written in one transaction, so neither exists: whether SES
-    accepted the email is unknown. It is never resent automatically (a second legal notice
-    cannot be taken back): it becomes `unconfirmed`, holds activation back, and ops settle it."""
-    orphaned_before = iso(run.clock() - ORPHAN_AFTER)
-    for notice in open_notices:
-        if (
-            notice.status != DeliveryStatus.CLAIMED
-            or notice.claimed_by == run.id
-            or notice.claimed_at > orphaned_before
-        ):
-            continue
-        try:
-            commit(
-                [
-                    store.settle(
-                        version.version,
-                        notice.customer_number,
-                        notice.claimed_by,
-                        DeliveryStatus.UNCONFIRMED,
-                        error="claim_orphaned",
-                    )
-                ]
-            )
-        except WriteConflict:
-            continue  # settled meanwhile
-        count("PolicyNoticeUnconfirmed")
-        get_logger().error(
-            "policy notice may or may not have been sent: not resending; settle it with ops_resolve_notice",
-            extra={"version": version.version, "customer_number": notice.customer_number},
+def _settle_orphans(open_notices: list[PolicyNotice], kind: NoticeKind, run: Run) -> None:
+    """Orphaned claims become `unconfirmed` (a second legal notice cannot be taken back): they
+    hold activation back until ops settle them."""
+    version = kind.version.version
+
+    def orphaned(notice: PolicyNotice) -> Write:
+        return store.settle(
+            version, notice.customer_number, notice.claimed_by, DeliveryStatus.UNCONFIRMED, error="claim_orphaned"
         )
+
+    settle_orphans(kind, open_notices, {run.id}, iso(run.clock() - ORPHAN_AFTER), orphaned)
 
 
 def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run, pool: WorkerPool) -> None:

@@ -16,7 +16,7 @@ from chalicelib.mail.pacing import Pacer
 from chalicelib.services import campaigns, delivery, marketing
 from chalicelib.settings import reset_settings
 from chalicelib.store import campaigns as campaign_store
-from tests.helpers import add_customers
+from tests.helpers import add_customers, simultaneously
 from tests.iam_guard import running
 from tests.stack import outbox
 
@@ -89,27 +89,6 @@ def deliver_segment(campaign_id: str, segment: int, **kwargs) -> dict:
 def status(campaign_id: str) -> dict:
     with Client(app, stage_name="local") as client:
         return client.lambda_.invoke("ops_campaign_status", {"campaign_id": campaign_id}).payload
-
-
-def simultaneously(actions: list) -> list:
-    """Run the actions in threads released at the same moment; their results."""
-    start = threading.Barrier(len(actions))
-    results, errors = [], []
-
-    def run(action):
-        start.wait()
-        try:
-            results.append(action())
-        except BaseException as error:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    return results
 
 
 def test_a_campaign_stopped_by_its_deadline_is_finished_by_the_scheduled_dispatcher(stack, monkeypatch):

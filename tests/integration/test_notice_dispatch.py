@@ -4,7 +4,6 @@ version comes into force only once the notices are proven."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +24,7 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import notices as notice_store
 from chalicelib.store import policy as policy_store
 from chalicelib.store.base import iso, parse_iso
-from tests.helpers import add_customers
+from tests.helpers import add_customers, simultaneously
 from tests.iam_guard import running
 from tests.stack import outbox
 
@@ -68,6 +67,7 @@ def clock():
 def metrics(monkeypatch):
     recorded = []
     monkeypatch.setattr(notices, "count", lambda name, value=1: recorded.append(name))
+    monkeypatch.setattr(delivery, "count", lambda name, value=1: recorded.append(name))
     return recorded
 
 
@@ -92,27 +92,6 @@ def dispatch(clock: Clock, time_left=lambda: 600.0) -> dict:
 def activate(now: datetime) -> dict:
     with running("activate_policy_versions"):
         return activation.activate_policy_versions(now)
-
-
-def simultaneously(actions: list) -> list:
-    """Run the actions in threads released at the same moment; their results."""
-    start = threading.Barrier(len(actions))
-    results, errors = [], []
-
-    def run(action):
-        start.wait()
-        try:
-            results.append(action())
-        except BaseException as error:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    return results
 
 
 def notified() -> Counter:
