@@ -24,7 +24,12 @@ from chalicelib.routes.shop import shop
 from chalicelib.routes.stats import stats
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
+from chalicelib.settings import (
+    MARKETING_DISPATCH_SCHEDULE,
+    NOTICE_DISPATCH_SCHEDULE,
+    POLICY_ACTIVATION_SCHEDULE,
+    STATS_SALT_SCHEDULE,
+)
 from chalicelib.web import observe_request
 
 app = Chalice(app_name="pledge", configure_logs=False)
@@ -104,6 +109,13 @@ def ops_send_marketing(event: dict) -> dict:
     from chalicelib.services import marketing
 
     return marketing.send_campaign(event["topic"], event["subject"], event["text"], event.get("campaign_id"))
+
+
+@ops_function(app)
+def ops_campaign_status(event: dict) -> dict:
+    from chalicelib.services import marketing
+
+    return marketing.campaign_status(event["campaign_id"])
 
 
 @ops_function(app)
@@ -187,6 +199,13 @@ def dispatch_policy_notices(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import notices
 
     return notices.dispatch_notices(time_left)
+
+
+@scheduled_function(app, MARKETING_DISPATCH_SCHEDULE)
+def dispatch_marketing(time_left: Callable[[], float]) -> dict:
+    from chalicelib.services import campaigns
+
+    return campaigns.dispatch_campaigns(time_left)
 
 
 @scheduled_function(app, POLICY_ACTIVATION_SCHEDULE)

@@ -56,7 +56,7 @@ def send_verification(customer_number: str, email: str, token: str | None = None
                 "verify_url": f"{settings.public_base_url}/verify-email?token={token}",
                 "days": settings.verify_email_hours // 24,
             },
-            suppression_checked=checked,
+            suppressed=False if checked else None,
         )
         count("email_verification_sent")
     except Exception:
@@ -92,7 +92,7 @@ def resend_verification(customer_number: str) -> None:
 
 
 def _send(
-    recipient: str, customer_number: str, subject: str, template: str, context: dict, suppression_checked: bool = False
+    recipient: str, customer_number: str, subject: str, template: str, context: dict, suppressed: bool | None = None
 ) -> None:
     mailer.send(
         mailer.Email(
@@ -101,8 +101,8 @@ def _send(
             template=template,
             context=context,
             customer_number=customer_number,
-            suppression_checked=suppression_checked,
-        )
+        ),
+        suppressed=suppressed,
     )
 
 

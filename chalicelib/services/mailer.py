@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from chalicelib.aws import ses_client
-from chalicelib.mail.pacing import shared_pacer
+from chalicelib.mail.pacing import Pacer, shared_pacer
 from chalicelib.mail.render import render
 from chalicelib.mail.sender import (
     MailDeferred,
@@ -53,7 +53,6 @@ class Email(NamedTuple):
     customer_number: str | None = None
     topic: str | None = None
     campaign_id: str | None = None
-    suppression_checked: bool = False  # the caller's transaction checked it (suppression.not_suppressed)
 
 
 class Delivered(NamedTuple):
@@ -61,19 +60,32 @@ class Delivered(NamedTuple):
     record: Write  # the mail log entry, to commit (alone, or in the caller's transaction)
 
 
-def send(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> str:
+def send(
+    email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep, suppressed: bool | None = None
+) -> str:
     """Render, send and record one email; returns the SES message id.
     Raises a MailError when SES does not accept it, or when the recipient is suppressed
-    (hard bounce or complaint): then nothing is sent."""
-    delivered = deliver(email, client, sleep)
+    (hard bounce or complaint): then nothing is sent. `suppressed=False`: the caller's
+    transaction already checked (suppression.not_suppressed)."""
+    delivered = deliver(email, client, sleep, suppressed=suppressed)
     _record(delivered)
     return delivered.message_id
 
 
-def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Delivered:
+def deliver(
+    email: Email,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    pacer: Pacer | None = None,
+    suppressed: bool | None = None,
+) -> Delivered:
     """Send one email and return the write that records it, for a caller that commits it
-    together with its own record of the send (one DynamoDB call instead of two)."""
-    if not email.suppression_checked and suppression.is_suppressed(email.recipient):
+    together with its own record of the send (one DynamoDB call instead of two). A bulk
+    sender passes its own `pacer` (its share of the account's rate; default: the process's)
+    and whether the recipient is `suppressed`, read for many at once (default: looked up)."""
+    if suppressed is None:
+        suppressed = suppression.is_suppressed(email.recipient)
+    if suppressed:
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
     from chalicelib.mail.mime import (
@@ -83,7 +95,7 @@ def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = t
     settings = get_settings()
     text, html = render(email.template, **email.context)
     raw = build_message(settings.mail_from, email.recipient, email.subject, text, html, email.headers)
-    shared_pacer(settings.ses_max_send_rate).wait()
+    (pacer or shared_pacer(settings.ses_max_send_rate)).wait()
     try:
         message_id = send_raw(
             client or ses_client(),

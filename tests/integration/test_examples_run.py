@@ -42,6 +42,12 @@ def customer() -> str:
     return accounts.signup(signup, None).customer_number
 
 
+def sent_campaign() -> str:
+    from chalicelib.services import marketing
+
+    return marketing.send_campaign("products", "An example campaign", "Its text.")["campaign_id"]
+
+
 def customer_with_holds(count: int) -> tuple[str, list[str]]:
     from chalicelib.services import retention
 
@@ -131,11 +137,13 @@ PREPARE = {
     "ops_lift_suppression": lambda example, mp: prepare_suppressed_customer(example),
     "ops_publish_policy": lambda example, mp: prepare_publish(example),
     "ops_resolve_notice": lambda example, mp: prepare_unconfirmed_notice(example),
+    "ops_campaign_status": lambda example, mp: {"campaign_id": sent_campaign()},
     # These need nothing: they run as written.
     "ops_retention_review": None,
     "ops_send_marketing": None,
     "record_mail_suppressions": None,
     "dispatch_policy_notices": None,
+    "dispatch_marketing": None,
     "activate_policy_versions": None,
 }
 

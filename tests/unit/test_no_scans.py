@@ -10,6 +10,7 @@ from infra.iam import load_access
 MAY_SCAN = {
     "ops_send_marketing",
     "dispatch_policy_notices",
+    "dispatch_marketing",
     "ops_abuse_cases",
     "ops_site_statistics",
     "destroy_stats_salts",
