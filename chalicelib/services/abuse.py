@@ -20,6 +20,7 @@ from chalicelib.services.email_address import email_key
 from chalicelib.store import abuse as store
 from chalicelib.store import customers as customer_store
 from chalicelib.store.base import iso, utc_now
+from chalicelib.store.states import AbuseCaseStatus
 from chalicelib.store.transact import WriteConflict, commit
 
 BUCKETS_PER_WINDOW = 15
@@ -112,7 +113,7 @@ def _open_or_add(rule: Rule, ip: str, customers: set[str]) -> None:
             customer_numbers=customers or None,
             opened_at=at,
             last_seen_at=at,
-            status="open",
+            status=AbuseCaseStatus.OPEN,
             firings=1,
         )
         try:
@@ -126,7 +127,8 @@ def _open_or_add(rule: Rule, ip: str, customers: set[str]) -> None:
 
 
 def list_cases(status: str | None = None) -> dict:
-    cases = sorted(store.all_cases(status), key=lambda c: c.opened_at, reverse=True)
+    wanted = AbuseCaseStatus(status) if status else None  # the schema allows only its values
+    cases = sorted(store.all_cases(wanted), key=lambda c: c.opened_at, reverse=True)
     return {"cases": [case_view(c) for c in cases]}
 
 
@@ -134,7 +136,7 @@ def close_case(case_id: str, resolution: str) -> dict:
     case = store.get_case(case_id)
     if case is None:
         raise NotFound("No such abuse case.")
-    if case.status != "open":
+    if case.status != AbuseCaseStatus.OPEN:
         raise Conflict("This abuse case is already closed.")
     try:
         commit(store.close_case(case, iso(utc_now()), resolution))

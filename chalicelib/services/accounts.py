@@ -100,7 +100,6 @@ def _new_customer(data: dict, password_hash: str) -> Customer:
         phone=data.get("phone"),
         address=data.get("address"),
         password_hash=password_hash,
-        status="active",
         marketing=initial_topics(data.get("marketing")),
         created_at=now,
         updated_at=now,
@@ -114,7 +113,7 @@ def login(email: str, password: str) -> LoggedIn:
         count("login_failed")
         raise Unauthorized(INVALID_LOGIN)
     assert customer is not None  # the password matched, so the customer exists
-    if customer.status != "active":
+    if not customer.is_active:
         raise AccountDeactivated("This account has been deactivated.")
     token, session_write = sessions.new_session(customer.customer_number)
     try:
@@ -206,7 +205,7 @@ def update_profile(customer_number: str, changes: dict, request_id: str | None) 
 
 
 def _refuse_unless_active(customer: Customer) -> None:
-    if customer.status != "active":
+    if not customer.is_active:
         raise AccountDeactivated("This account has been deactivated.")
 
 

@@ -19,14 +19,15 @@ from chalicelib.settings import get_settings
 from chalicelib.store import policy as store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.policy import PolicyVersion
+from chalicelib.store.states import PolicyStatus
 from chalicelib.store.transact import WriteConflict, commit
 
 
 def activate_policy_versions(now: datetime | None = None) -> dict:
     now = now or utc_now()
     versions = store.all_versions()
-    in_force = [v for v in versions if v.status == "in_force"]
-    due = [v for v in in_effective_order(versions) if v.status == "published" and effective_moment(v) <= now]
+    in_force = [v for v in versions if v.status == PolicyStatus.IN_FORCE]
+    due = [v for v in in_effective_order(versions) if v.status == PolicyStatus.PUBLISHED and effective_moment(v) <= now]
     activated, held_back = [], []
     for version in due:
         hold = _held_back(version, now)
@@ -70,7 +71,7 @@ def _bring_into_force(version: PolicyVersion, in_force: list[PolicyVersion], now
             "policy versions changed during activation; the next run retries", extra={"version": version.version}
         )
         return False
-    version.status, version.in_force_at = "in_force", at
+    version.status, version.in_force_at = PolicyStatus.IN_FORCE, at
     count("policy_activated")
     get_logger().info("policy version in force", extra={"version": version.version})
     return True

@@ -27,6 +27,7 @@ from chalicelib.store import sensitive as sensitive_store
 from chalicelib.store.base import as_plain, iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.disclosures import Disclosure, DisclosurePermission
+from chalicelib.store.states import PermissionStatus
 from chalicelib.store.transact import WriteConflict, commit
 
 CATEGORIES = ("contact", "address", "orders", "identity_document")
@@ -116,12 +117,12 @@ def recipient_key(recipient: str) -> str:
     return recipient.strip().casefold()
 
 
-def permission_status(permission: DisclosurePermission, now: datetime) -> str:
+def permission_status(permission: DisclosurePermission, now: datetime) -> PermissionStatus:
     if permission.revoked_at:
-        return "revoked"
+        return PermissionStatus.REVOKED
     if permission.expires_at and parse_iso(permission.expires_at) <= now:
-        return "expired"
-    return "active"
+        return PermissionStatus.EXPIRED
+    return PermissionStatus.ACTIVE
 
 
 def permission_view(permission: DisclosurePermission, now: datetime) -> dict:
@@ -171,7 +172,7 @@ def _basis(customer: Customer, event: dict, categories: list[str], now: datetime
     legal = event.get("legal_basis")
     if legal:
         return {"legal_basis": legal["kind"], "reference": legal["reference"]}, []
-    if customer.status != "active":
+    if not customer.is_active:
         # A closed account's data is retained only for the policy's own exceptions.
         raise Forbidden("The account is not active: only a legal basis allows a disclosure.")
     permission = _covering_permission(customer.customer_number, event["recipient"], categories, now)
@@ -187,7 +188,9 @@ def _covering_permission(
     covering = [
         p
         for p in store.permissions_of(customer_number)
-        if p.recipient_key == key and permission_status(p, now) == "active" and set(categories) <= set(p.categories)
+        if p.recipient_key == key
+        and permission_status(p, now) is PermissionStatus.ACTIVE
+        and set(categories) <= set(p.categories)
     ]
     return max(covering, key=lambda p: p.granted_at, default=None)
 

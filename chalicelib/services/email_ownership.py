@@ -87,7 +87,7 @@ def verify(token: str, request_id: str | None) -> dict:
 
     def current_address(customer_number: str) -> str | None:
         customers[customer_number] = customer = customer_store.get_customer(customer_number)
-        return email_key(customer.email) if customer is not None and customer.status == "active" else None
+        return email_key(customer.email) if customer is not None and customer.is_active else None
 
     item, spend = account_tokens.redeem(PURPOSE, token, current_address)
     customer = customers[item.customer_number]

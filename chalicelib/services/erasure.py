@@ -22,17 +22,18 @@ from chalicelib.store import orders as order_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.base import iso, utc_now
 from chalicelib.store.inquiries import Inquiry
+from chalicelib.store.states import InquiryStatus
 from chalicelib.store.transact import WriteConflict, commit
 
 PLACEHOLDER = "[erased]"
-ERASED_STATES = ("discarded", "erased")
+ERASED_STATES = (InquiryStatus.DISCARDED, InquiryStatus.ERASED)
 
 
 def discard_inquiry(inquiry: Inquiry) -> None:
     """Erase an inquiry's content on review, unless its owner is under a legal hold
     (checked in the same transaction, so a hold placed meanwhile wins)."""
     owner = addresses.inquiry_owner(inquiry)
-    writes = [inquiry_store.erase_inquiry_content(inquiry, "discarded", iso(utc_now()))]
+    writes = [inquiry_store.erase_inquiry_content(inquiry, InquiryStatus.DISCARDED, iso(utc_now()))]
     if owner:
         writes.append(customer_store.no_hold_in_force(owner))
     try:
@@ -47,7 +48,7 @@ def erase_customer_content(customer_number: str) -> dict:
     inquiries.update({i.inquiry_id: i for i in addresses.anonymous_inquiries_of(customer_number, entries)})
     for inquiry in inquiries.values():
         if inquiry.status not in ERASED_STATES:
-            commit([inquiry_store.erase_inquiry_content(inquiry, "erased", iso(utc_now()))])
+            commit([inquiry_store.erase_inquiry_content(inquiry, InquiryStatus.ERASED, iso(utc_now()))])
     tickets = ticket_store.tickets_of(customer_number)
     ticket_entries = sum(ticket_store.erase_ticket_content(t, PLACEHOLDER) for t in tickets)
     erase_disclosure_text(customer_number, PLACEHOLDER)  # purposes go; recipients and dates stay as proof

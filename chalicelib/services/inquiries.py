@@ -13,6 +13,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import inquiries as store
 from chalicelib.store.base import as_plain, iso, utc_now
 from chalicelib.store.inquiries import Inquiry
+from chalicelib.store.states import InquiryStatus, ReviewDecision
 
 DAY_SECONDS = 86400
 
@@ -28,7 +29,7 @@ def receive_inquiry(data: dict, customer_number: str | None) -> str:
         address=data.get("address"),
         topic=data["topic"],
         message=data["message"],
-        status="received",
+        status=InquiryStatus.RECEIVED,
         created_at=iso(utc_now()),
     )
     store.save_new_inquiry(inquiry)
@@ -79,15 +80,16 @@ def review_inquiry(inquiry_id: str, decision: str) -> dict:
     """Ops review: keep it, or discard it (its personal content is erased; the fact and
     the dates remain). Discarding twice is harmless; keeping a discarded one is refused;
     discarding the inquiry of a customer under a legal hold is refused."""
+    verdict = ReviewDecision(decision)  # the schema allows only its values
     inquiry = store.get_inquiry(inquiry_id)
     if inquiry is None:
         raise NotFound("No such inquiry.")
-    if decision == "discard":
-        if inquiry.status != "discarded":
+    if verdict is ReviewDecision.DISCARD:
+        if inquiry.status != InquiryStatus.DISCARDED:
             discard_inquiry(inquiry)
-    elif not store.mark_reviewed(inquiry, "kept", iso(utc_now())):
+    elif not store.mark_reviewed(inquiry, InquiryStatus.KEPT, iso(utc_now())):
         raise Conflict("This inquiry was discarded; its content no longer exists.")
-    count(f"inquiry_{decision}")
+    count(f"inquiry_{verdict}")
     reviewed = store.get_inquiry(inquiry_id)
     assert reviewed is not None  # inquiries are never deleted
     return inquiry_view(reviewed)

@@ -70,7 +70,7 @@ def place_order(
 
 def _checkout(customer_number: str, cart_token: str | None, body: dict, request_id: str | None) -> dict:
     customer = accounts.require_customer(customer_number)
-    if customer.status != "active":
+    if not customer.is_active:
         raise AccountDeactivated("This account has been deactivated.")
     cart = carts.find_cart(cart_token)
     lines = carts.priced_lines(cart)

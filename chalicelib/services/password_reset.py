@@ -28,7 +28,7 @@ def request_reset(email: str) -> None:
         return
     claim = customer_store.get_email_claim(accounts.email_key(email))
     customer = customer_store.get_customer(claim.customer_number) if claim else None
-    if customer is None or customer.status != "active":
+    if customer is None or not customer.is_active:
         count("password_reset_unknown")
         return
     token = account_tokens.issue(
@@ -60,7 +60,7 @@ def confirm_reset(token: str, password: str, request_id: str | None) -> dict:
 
     def current_password_hash(customer_number: str) -> str | None:
         customers[customer_number] = customer = customer_store.get_customer(customer_number)
-        return customer.password_hash if customer is not None and customer.status == "active" else None
+        return customer.password_hash if customer is not None and customer.is_active else None
 
     item, spend = account_tokens.redeem(PURPOSE, token, current_password_hash)
     customer = customers[item.customer_number]

@@ -20,6 +20,7 @@ from chalicelib.store import notices as notice_store
 from chalicelib.store import policy as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.policy import PolicyVersion
+from chalicelib.store.states import PolicyStatus
 from chalicelib.store.transact import WriteConflict, commit, put_new
 
 INITIAL_POLICY = Path(__file__).resolve().parent.parent / "policy_text" / "initial_policy.md"
@@ -40,7 +41,7 @@ def ensure_initial_policy() -> dict:
         return version_view(max(existing, key=lambda v: v.published_at))
     now = utc_now()
     version = _new_version(INITIAL_VERSION, INITIAL_SUMMARY, INITIAL_POLICY.read_text(), now, False, now)
-    version.status, version.in_force_at = "in_force", iso(now)
+    version.status, version.in_force_at = PolicyStatus.IN_FORCE, iso(now)
     try:
         commit([put_new(version), store.point_to(version)])
     except WriteConflict:  # another process loaded it first
@@ -52,7 +53,7 @@ def ensure_initial_policy() -> dict:
 
 def _restore_pointer(versions: list[PolicyVersion]) -> None:
     """Data from before the pointer existed: point it at the version in force."""
-    in_force = [v for v in versions if v.status == "in_force"]
+    in_force = [v for v in versions if v.status == PolicyStatus.IN_FORCE]
     if in_force and store.version_in_force() is None:
         commit([store.point_to(in_effective_order(in_force)[-1])])
 
@@ -109,7 +110,7 @@ def _new_version(
         summary=summary,
         body=body,
         material=material,
-        status="published",
+        status=PolicyStatus.PUBLISHED,
         published_at=iso(now),
         effective_at=effective_text or iso(effective),
         content_hash=content_hash(summary, body, effective, material),
@@ -160,7 +161,7 @@ def version_record(version: PolicyVersion) -> dict:
 
 
 def policy_in_force() -> dict:
-    in_force = [v for v in store.all_versions() if v.status == "in_force"]
+    in_force = [v for v in store.all_versions() if v.status == PolicyStatus.IN_FORCE]
     if not in_force:
         raise NotFound("No privacy policy is in force.")
     current = in_effective_order(in_force)[-1]
@@ -185,7 +186,7 @@ def published_version(version: str) -> dict:
 
 def upcoming_notice() -> dict:
     """The home-page notice: every published version not yet in force."""
-    upcoming = [v for v in in_effective_order(store.all_versions()) if v.status == "published"]
+    upcoming = [v for v in in_effective_order(store.all_versions()) if v.status == PolicyStatus.PUBLISHED]
     return {
         "upcoming": [{"version": v.version, "effective_at": v.effective_at, "summary": v.summary} for v in upcoming]
     }

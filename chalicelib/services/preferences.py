@@ -61,7 +61,7 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
         changed = {topic: value for topic, value in changes.items() if current[topic] != value}
         if not changed:
             return current
-        if any(changed.values()) and customer.status != "active":
+        if any(changed.values()) and not customer.is_active:
             raise AccountDeactivated("This account has been deactivated.")
         updated = {**current, **changed}
         actions = [Customer.marketing.set(updated), Customer.updated_at.set(iso(utc_now()))]

@@ -32,6 +32,7 @@ from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import as_plain, iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.retention import LegalHold, RetentionRecord
+from chalicelib.store.states import CustomerStatus, HoldAction
 from chalicelib.store.transact import WriteConflict, commit, put_new
 
 ANONYMIZED_NAME = "[anonymized]"
@@ -57,7 +58,7 @@ def deactivate_customer(
 
     def attempt() -> dict:
         customer = accounts.require_customer(customer_number)
-        if customer.status != "active":
+        if not customer.is_active:
             return _existing_retention(customer)
         record = _new_retention_record(customer_number, initiated_by, reason, now)
         commit(
@@ -102,7 +103,7 @@ def retention_view(record: RetentionRecord | None, holds: list[LegalHold]) -> di
         return view
     return {
         "customer_number": record.customer_number,
-        "status": "anonymized" if record.anonymized_at else "deactivated",
+        "status": CustomerStatus.ANONYMIZED if record.anonymized_at else CustomerStatus.DEACTIVATED,
         "initiated_by": record.initiated_by,
         "reason": record.reason,
         "legal_bases": list(record.legal_bases),
@@ -137,14 +138,17 @@ def retention_state(customer_number: str) -> dict:
 def change_legal_hold(customer_number: str, action: str, reason: str, hold_id: str | None = None) -> dict:
     """Place or release a hold. The customer's hold count moves in the same transaction
     (version-checked), so an anonymization racing a new hold fails instead of erasing."""
+    hold_action = HoldAction(action)  # the schema allows only its values
 
     def attempt() -> None:
         customer = accounts.require_customer(customer_number)
         holds = store.holds_of(customer_number)
-        commit(_place(customer, reason) if action == "place" else _release(customer, holds, reason, hold_id))
+        commit(
+            _place(customer, reason) if hold_action is HoldAction.PLACE else _release(customer, holds, reason, hold_id)
+        )
 
     retry_on_conflict(attempt, "The account changed meanwhile; please retry.")
-    count(f"legal_hold_{action}d")
+    count(f"legal_hold_{hold_action}d")
     in_force = [h for h in store.holds_of(customer_number) if h.released_at is None]
     if not in_force:
         _forget_preserved_values(customer_number)
@@ -199,7 +203,7 @@ def anonymize_customer(customer_number: str, now: datetime | None = None) -> dic
     transaction; then the customer's other records are scrubbed (safe to repeat)."""
     now = now or utc_now()
     customer = accounts.require_customer(customer_number)
-    if customer.status != "anonymized":
+    if not customer.is_anonymized:
         _anonymize_account(customer, now)
     record = store.get_retention_record(customer_number)
     assert record is not None  # an anonymized customer has one (anonymizing requires it)
@@ -212,7 +216,7 @@ def anonymize_customer(customer_number: str, now: datetime | None = None) -> dic
 
 def _anonymize_account(customer: Customer, now: datetime) -> None:
     record = store.get_retention_record(customer.customer_number)
-    if customer.status != "deactivated" or record is None:
+    if not customer.is_deactivated or record is None:
         raise Conflict("Only a deactivated customer can be anonymized.")
     if now < parse_iso(record.review_at):
         raise Conflict(f"The retention review date ({record.review_at}) has not passed.")

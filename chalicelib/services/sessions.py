@@ -15,6 +15,7 @@ from chalicelib.settings import get_settings, load_secret
 from chalicelib.store import sessions as store
 from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.sessions import Session
+from chalicelib.store.states import CustomerStatus
 from chalicelib.store.transact import Write, put_new
 
 TOKEN_SEPARATOR = "_"  # customer numbers hold none; the secret part may
@@ -80,7 +81,7 @@ def resolve_session(token: str) -> ActiveSession | None:
     if (
         session is None
         or session.customer_number != customer_number
-        or status != "active"
+        or status != CustomerStatus.ACTIVE
         or parse_iso(session.expires_at) <= now
     ):
         return None

@@ -15,6 +15,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.states import AbuseCaseStatus
 from chalicelib.store.transact import Write, put, put_new
 
 
@@ -45,7 +46,7 @@ class AbuseCase(PledgeModel):
     customer_numbers = UnicodeSetAttribute(null=True)
     opened_at = UnicodeAttribute()
     last_seen_at = UnicodeAttribute()
-    status = UnicodeAttribute()  # open | closed
+    status = UnicodeAttribute()  # an AbuseCaseStatus
     firings = NumberAttribute(default=1)
     closed_at = UnicodeAttribute(null=True)
     resolution = UnicodeAttribute(null=True)
@@ -110,7 +111,9 @@ def add_to_case(case_id: str, customers: set[str], at: str) -> bool:
     actions: list[Action] = [AbuseCase.last_seen_at.set(at), AbuseCase.firings.add(1)]
     if customers:
         actions.append(AbuseCase.customer_numbers.add(customers))
-    if not written(lambda: AbuseCase(case_id).update(actions=actions, condition=AbuseCase.status == "open")):
+    if not written(
+        lambda: AbuseCase(case_id).update(actions=actions, condition=AbuseCase.status == AbuseCaseStatus.OPEN)
+    ):
         return False
     with AbuseCaseMember.batch_write() as batch:
         for number in sorted(customers):
@@ -124,14 +127,14 @@ def get_case(case_id: str) -> AbuseCase | None:
 
 def close_case(case: AbuseCase, at: str, resolution: str) -> list[Write]:
     actions: list[Action] = [
-        AbuseCase.status.set("closed"),
+        AbuseCase.status.set(AbuseCaseStatus.CLOSED),
         AbuseCase.closed_at.set(at),
         AbuseCase.resolution.set(resolution),
     ]
     pointer = OpenAbuseCase(open_key(case.rule, case.ip))
 
     def close(transaction: TransactWrite) -> None:
-        transaction.update(case, actions=actions, condition=AbuseCase.status == "open")
+        transaction.update(case, actions=actions, condition=AbuseCase.status == AbuseCaseStatus.OPEN)
 
     def release(transaction: TransactWrite) -> None:
         transaction.delete(pointer, condition=OpenAbuseCase.case_id == case.case_id)
@@ -139,7 +142,7 @@ def close_case(case: AbuseCase, at: str, resolution: str) -> list[Write]:
     return [close, release]
 
 
-def all_cases(status: str | None = None) -> list[AbuseCase]:
+def all_cases(status: AbuseCaseStatus | None = None) -> list[AbuseCase]:
     condition = AbuseCase.status == status if status else None
     return list(AbuseCase.scan(filter_condition=condition))
 

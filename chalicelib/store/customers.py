@@ -11,6 +11,7 @@ from pynamodb.attributes import (
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel
+from chalicelib.store.states import CustomerStatus
 from chalicelib.store.transact import Write
 
 
@@ -27,12 +28,24 @@ class Customer(PledgeModel):
     phone = UnicodeAttribute(null=True)
     address: MapAttribute[str, Any] = MapAttribute(null=True)
     password_hash = UnicodeAttribute()
-    status = UnicodeAttribute(default="active")
+    status = UnicodeAttribute(default=CustomerStatus.ACTIVE)
     marketing: MapAttribute[str, bool] = MapAttribute(null=True)
     holds_in_force = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == CustomerStatus.ACTIVE
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.status == CustomerStatus.DEACTIVATED
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.status == CustomerStatus.ANONYMIZED
 
 
 class EmailClaim(PledgeModel):
@@ -66,7 +79,9 @@ def release_email_claim(email_key: str, customer_number: str) -> Write:
 
 
 def deactivate_customer_item(customer: Customer, at: str) -> Write:
-    return save_customer_changes(customer, [Customer.status.set("deactivated"), Customer.updated_at.set(at)])
+    return save_customer_changes(
+        customer, [Customer.status.set(CustomerStatus.DEACTIVATED), Customer.updated_at.set(at)]
+    )
 
 
 def count_hold(customer: Customer, change: int) -> Write:
@@ -80,7 +95,7 @@ def anonymize_customer_item(customer: Customer, name: str, email: str, password_
     return save_customer_changes(
         customer,
         [
-            Customer.status.set("anonymized"),
+            Customer.status.set(CustomerStatus.ANONYMIZED),
             Customer.name.set(name),
             Customer.email.set(email),
             Customer.phone.remove(),
@@ -103,7 +118,7 @@ def no_hold_in_force(customer_number: str) -> Write:
 def still_active(customer_number: str) -> Write:
     """A transaction condition: the customer is (still) active when the writes land."""
     return lambda transaction: transaction.condition_check(
-        Customer, customer_number, condition=Customer.status == "active"
+        Customer, customer_number, condition=Customer.status == CustomerStatus.ACTIVE
     )
 
 
@@ -111,7 +126,7 @@ def active_subscribers(topic: str) -> ResultIterator[Customer]:
     """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
     are rare and the table is small; a per-topic index would cost every write)."""
     subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
-    condition = (Customer.status == "active") & subscribed & Customer.email_verified_at.exists()
+    condition = (Customer.status == CustomerStatus.ACTIVE) & subscribed & Customer.email_verified_at.exists()
     return Customer.scan(condition, consistent_read=True)
 
 
@@ -123,7 +138,7 @@ def held_customers(
     """Customers whose data is held (active or deactivated, not anonymized), optionally
     only those created at or after `created_since`, in scan order from the cursor `after`.
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""
-    condition = Customer.status != "anonymized"
+    condition = Customer.status != CustomerStatus.ANONYMIZED
     if created_since:
         condition &= Customer.created_at >= created_since
     return Customer.scan(condition, last_evaluated_key=after, attributes_to_get=list(fields))

@@ -10,6 +10,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.states import InquiryStatus
 from chalicelib.store.transact import Write
 
 
@@ -48,7 +49,7 @@ class Inquiry(PledgeModel):
     address: MapAttribute[str, Any] = MapAttribute(null=True)
     topic = UnicodeAttribute()
     message = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(default="received")
+    status = UnicodeAttribute(default=InquiryStatus.RECEIVED)
     created_at = UnicodeAttribute()
     reviewed_at = UnicodeAttribute(null=True)
     by_customer = InquiriesByCustomer()
@@ -75,14 +76,14 @@ def anonymous_inquiries_from(email_key: str) -> list[Inquiry]:
 PERSONAL_FIELDS = ("name", "email", "email_key", "phone", "address", "message")
 
 
-def erase_inquiry_content(inquiry: Inquiry, status: str, at: str) -> Write:
+def erase_inquiry_content(inquiry: Inquiry, status: InquiryStatus, at: str) -> Write:
     """Remove the personal content; the inquiry's id, topic, dates and link remain."""
     actions: list[Action] = [getattr(Inquiry, field).remove() for field in PERSONAL_FIELDS]
     actions += [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
     return lambda transaction: transaction.update(inquiry, actions=actions)
 
 
-def mark_reviewed(inquiry: Inquiry, status: str, at: str) -> bool:
+def mark_reviewed(inquiry: Inquiry, status: InquiryStatus, at: str) -> bool:
     """False if the inquiry was discarded meanwhile."""
     actions: list[Action] = [Inquiry.status.set(status), Inquiry.reviewed_at.set(at)]
-    return written(lambda: inquiry.update(actions=actions, condition=Inquiry.status != "discarded"))
+    return written(lambda: inquiry.update(actions=actions, condition=Inquiry.status != InquiryStatus.DISCARDED))

@@ -10,6 +10,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.store.base import PledgeModel
+from chalicelib.store.states import PolicyStatus
 from chalicelib.store.transact import Write, put
 
 LISTING = "policy"  # every version's `listing`: one index partition lists them all, no scan
@@ -35,7 +36,7 @@ class PolicyVersion(PledgeModel):
     summary = UnicodeAttribute()
     body = UnicodeAttribute()
     material = BooleanAttribute()
-    status = UnicodeAttribute()  # "published" | "in_force" | "superseded"
+    status = UnicodeAttribute()  # a PolicyStatus
     published_at = UnicodeAttribute()
     effective_at = UnicodeAttribute()  # as published (ISO 8601 UTC, Z); compare parsed, not as text
     content_hash = UnicodeAttribute()
@@ -82,14 +83,14 @@ def point_to(version: PolicyVersion) -> Write:
 def bring_into_force(version: PolicyVersion, at: str) -> Write:
     return lambda transaction: transaction.update(
         version,
-        actions=[PolicyVersion.status.set("in_force"), PolicyVersion.in_force_at.set(at)],
-        condition=PolicyVersion.status == "published",
+        actions=[PolicyVersion.status.set(PolicyStatus.IN_FORCE), PolicyVersion.in_force_at.set(at)],
+        condition=PolicyVersion.status == PolicyStatus.PUBLISHED,
     )
 
 
 def supersede(version: PolicyVersion, at: str) -> Write:
     return lambda transaction: transaction.update(
         version,
-        actions=[PolicyVersion.status.set("superseded"), PolicyVersion.superseded_at.set(at)],
-        condition=PolicyVersion.status == "in_force",
+        actions=[PolicyVersion.status.set(PolicyStatus.SUPERSEDED), PolicyVersion.superseded_at.set(at)],
+        condition=PolicyVersion.status == PolicyStatus.IN_FORCE,
     )

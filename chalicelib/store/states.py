@@ -16,8 +16,45 @@ class CustomerStatus(StrEnum):
 
 
 class HoldAction(StrEnum):
+    """What ops asks of a legal hold."""
+
     PLACE = "place"
     RELEASE = "release"
+
+
+class PolicyStatus(StrEnum):
+    """A policy version's: published -> in_force -> superseded."""
+
+    PUBLISHED = "published"
+    IN_FORCE = "in_force"
+    SUPERSEDED = "superseded"
+
+
+class PermissionStatus(StrEnum):
+    """A disclosure permission's, worked out from its dates (not stored)."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class AbuseCaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class InquiryStatus(StrEnum):
+    RECEIVED = "received"
+    KEPT = "kept"  # reviewed by ops and kept
+    DISCARDED = "discarded"  # reviewed by ops and discarded: its personal content erased
+    ERASED = "erased"  # its personal content erased with its customer's
+
+
+class ReviewDecision(StrEnum):
+    """What ops decides about an inquiry."""
+
+    KEEP = "keep"
+    DISCARD = "discard"
 
 
 class DeliveryStatus(StrEnum):
