@@ -26,6 +26,7 @@ from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import (
     CAMPAIGN_SEGMENTS_QUEUE_ARN,
+    MARKETING_DISPATCH_SCHEDULE,
     NOTICE_DISPATCH_SCHEDULE,
     POLICY_ACTIVATION_SCHEDULE,
     STATS_SALT_SCHEDULE,
@@ -113,6 +114,13 @@ def ops_send_marketing(event: dict) -> dict:
 
 
 @ops_function(app)
+def ops_campaign_status(event: dict) -> dict:
+    from chalicelib.services import marketing
+
+    return marketing.campaign_status(event["campaign_id"])
+
+
+@ops_function(app)
 def ops_set_preferences(event: dict) -> dict:
     from chalicelib.services import preferences as preferences_service
 
@@ -193,6 +201,14 @@ def dispatch_policy_notices(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import notices
 
     return notices.dispatch_notices(time_left)
+
+
+@scheduled_function(app, MARKETING_DISPATCH_SCHEDULE)
+def dispatch_marketing(time_left: Callable[[], float]) -> dict:
+    from chalicelib import campaign_queue
+    from chalicelib.services import campaigns
+
+    return campaigns.dispatch_campaigns(time_left, campaign_queue.hand_out_to_workers())
 
 
 @scheduled_function(app, POLICY_ACTIVATION_SCHEDULE)

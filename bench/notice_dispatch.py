@@ -15,6 +15,10 @@ CUSTOMERS = 10_000
 HIGH_RATE = 100_000.0
 LIMITED_RATE = 50.0
 LIMITED_SECONDS = 40.0  # the rate-limited run is stopped after this much sending time
+# Measured before the single delivery engine (issue 17's table): one GetItem per email for
+# the suppression check beside the claim; the pacer losing each sleeper's wake-up lateness.
+BASELINE_CALLS = 2.0
+BASELINE_RATE = 0.94
 
 
 class SendClock:
@@ -98,12 +102,14 @@ def run(report) -> None:
         elapsed = time.perf_counter() - started
         calls = counter.total
     report(f"dispatch     {sent} emails in {elapsed:.1f} s: {sent / elapsed:.0f} emails/s (send rate set high)")
-    # Per send the mailer reads the suppression list (GetItem); the rest is the dispatcher's
-    # (claims, with the previous notice's record and mail log entry, in one transaction).
-    mailer_calls = counter.calls["GetItem"]
+    # The mailer's suppression check, read for a whole chunk at once (BatchGetItem); the
+    # rest is the dispatcher's (claims, with the previous notice's record and mail log
+    # entry, in one transaction; scan pages, cursors, lease).
+    mailer_calls = counter.calls["BatchGetItem"] + counter.calls["GetItem"]
     report(
-        f"dynamodb     {calls / sent:.3f} calls per email sent (target <= 3): {(calls - mailer_calls) / sent:.3f} "
-        f"by the dispatcher, {mailer_calls / sent:.3f} by the mailer's suppression check; "
+        f"dynamodb     calls per notice email {BASELINE_CALLS:.1f} before -> {calls / sent:.3f} now "
+        f"(target <= 1.1); {(calls - mailer_calls) / sent:.3f} by the dispatcher, "
+        f"{mailer_calls / sent:.3f} by the suppression check; "
         + ", ".join(f"{name} {n}" for name, n in sorted(counter.calls.items()))
     )
 
@@ -114,10 +120,11 @@ def run(report) -> None:
     sent = dispatch_for(LIMITED_SECONDS)
     elapsed = time.perf_counter() - started
     window = sends.times[-1] - sends.times[0]
+    achieved = sent / elapsed / LIMITED_RATE
     report(
-        f"rate limit   {sent} emails in a {elapsed:.1f} s run at a limit of {LIMITED_RATE:.0f}/s: "
-        f"{sent / elapsed:.1f}/s = {sent / elapsed / LIMITED_RATE:.0%} of the limit over the whole run, "
-        f"{(len(sends.times) - 1) / window / LIMITED_RATE:.0%} between first and last send (target >= 90%); "
+        f"rate limit   {sent} emails in a {elapsed:.1f} s run at {LIMITED_RATE:.0f}/s: achieved / configured "
+        f"over the whole run {BASELINE_RATE:.2f} before -> {achieved:.3f} now (target >= 0.97); "
+        f"{(len(sends.times) - 1) / window / LIMITED_RATE:.3f} between first and last send; "
         f"busiest second {sends.busiest_second()} sends"
     )
 

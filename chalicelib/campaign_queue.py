@@ -16,6 +16,18 @@ from typing import Any
 HandOut = Callable[[str, int], None]
 
 
+def hand_out_to_workers() -> HandOut | None:
+    """How the dispatcher hands segments out on this stage: through the queue when the
+    stage fans out (PLEDGE_MARKETING_WORKERS > 1), None when the dispatcher sends itself."""
+    from chalicelib.aws import sqs_client
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    if settings.marketing_workers <= 1 or not settings.campaign_queue_url:
+        return None
+    return segment_sender(sqs_client(), settings.campaign_queue_url)
+
+
 def segment_sender(client: Any, queue_url: str) -> HandOut:
     """`hand_out(campaign_id, segment)`: one message on the queue per segment."""
 
@@ -26,12 +38,14 @@ def segment_sender(client: Any, queue_url: str) -> HandOut:
     return hand_out
 
 
-def message_bodies(event: Any) -> list[Any]:
-    """The decoded bodies of a Lambda SQS event's records (None for a body that is not JSON)."""
+def message_bodies(event: dict) -> list[Any]:
+    """The decoded bodies of a Lambda SQS event's records (None for one that is not JSON:
+    the event may be typed by hand in the console)."""
+    records = event.get("Records") if isinstance(event, dict) else None
     bodies = []
-    for record in event:
+    for record in records if isinstance(records, list) else [None]:
         try:
-            bodies.append(json.loads(record.body))
-        except ValueError:
+            bodies.append(json.loads(record["body"]))
+        except (TypeError, KeyError, ValueError):
             bodies.append(None)
     return bodies

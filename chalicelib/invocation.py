@@ -26,6 +26,7 @@ DECLARED_CALLER = re.compile(r"^[A-Za-z0-9._@+-]{1,128}$")
 class Invocation:
     request_id: str | None
     caller: str | None
+    time_left: Callable[[], float] | None = None  # seconds before Lambda stops the invocation
 
 
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("invocation", default=None)
@@ -39,6 +40,12 @@ def current_request_id() -> str | None:
     """The running invocation's Lambda request id (what CloudTrail records it under)."""
     invocation = _current.get()
     return invocation.request_id if invocation else None
+
+
+def time_left() -> Callable[[], float] | None:
+    """The running invocation's remaining time (seconds), for work that stops before it."""
+    invocation = _current.get()
+    return invocation.time_left if invocation else None
 
 
 def caller_of(context: Any) -> str | None:
@@ -59,7 +66,12 @@ def observe_invocation(event: BaseLambdaEvent, get_response: Callable[[BaseLambd
     from chalicelib.observability import get_logger
 
     context = event.context
-    invocation = Invocation(getattr(context, "aws_request_id", None), caller_of(context))
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    invocation = Invocation(
+        getattr(context, "aws_request_id", None),
+        caller_of(context),
+        (lambda: remaining() / 1000) if callable(remaining) else None,
+    )
     get_logger().set_correlation_id(invocation.request_id)
     token = _current.set(invocation)
     try:

@@ -72,7 +72,7 @@ def queue_worker(app: Chalice, queue_arn: str) -> Callable[[QueueAction], Any]:
 
             results = [
                 run_ops(action.__name__, body, lambda message: action(message, time_left))
-                for body in message_bodies(event)
+                for body in message_bodies(event.to_dict())
             ]
             return {"results": results}
 

@@ -17,6 +17,7 @@ MARKETING_TOPICS = ("products", "website", "new_services", "special_offers")
 # environment exists: they are deploy-time constants, changed here and redeployed.
 NOTICE_DISPATCH_SCHEDULE = "rate(5 minutes)"
 POLICY_ACTIVATION_SCHEDULE = "rate(1 hour)"
+MARKETING_DISPATCH_SCHEDULE = "rate(1 minute)"  # unfinished campaigns, each from where it stopped
 STATS_SALT_SCHEDULE = "rate(15 minutes)"  # a day's statistics salt is destroyed within 15 minutes of its end
 # The queue of the marketing fan-out's event source, also named at import: a placeholder
 # the merge template replaces with the stage's own queue (infra/platform.py).
@@ -63,6 +64,7 @@ class Settings(NamedTuple):
     notice_dispatch_workers: int = 8
     notice_dispatch_margin_seconds: float = 30.0
     notice_sweep_minutes: int = 60
+    marketing_workers: int = 1  # parallel scan segments (and workers) a campaign is split into
     max_body_bytes: int = 65536
     kms_key_id: str = ""  # the key that wraps the data keys of card, IBAN and ID numbers
     campaign_queue_url: str = ""  # where the marketing dispatcher hands segments out to workers
@@ -102,6 +104,7 @@ def get_settings() -> Settings:
         notice_dispatch_workers=max(1, _env_int("PLEDGE_NOTICE_DISPATCH_WORKERS", 8)),
         notice_dispatch_margin_seconds=_env_float("PLEDGE_NOTICE_DISPATCH_MARGIN_SECONDS", 30.0),
         notice_sweep_minutes=max(1, _env_int("PLEDGE_NOTICE_SWEEP_MINUTES", 60)),
+        marketing_workers=min(100, max(1, _env_int("PLEDGE_MARKETING_WORKERS", 1))),
         kms_key_id=_env("PLEDGE_KMS_KEY_ID", ""),
         campaign_queue_url=_env("PLEDGE_CAMPAIGN_QUEUE_URL", ""),
     )

@@ -105,6 +105,7 @@ def sqs_event(message: dict) -> dict:
         "Records": [
             {
                 "messageId": "00000000-0000-4000-8000-000000000000",
+                "receiptHandle": "console-test-event",
                 "body": json.dumps(message, separators=(",", ":")),
                 "attributes": {"ApproximateReceiveCount": "1"},
                 "messageAttributes": {},

@@ -435,7 +435,7 @@ FANOUT_PARAMETERS = {
         "Type": "Number",
         "Default": 1,
         "MinValue": 1,
-        "MaxValue": 64,
+        "MaxValue": 100,
         "Description": "Concurrent workers a marketing campaign is split over; each sends at its share of the SES rate",
     },
 }

@@ -61,9 +61,10 @@ def login(client, email: str, password: str = PASSWORD):
     return call(client, "POST", "/login", {"email": email, "password": password})
 
 
-def add_customers(count: int, created_at: str, status: str = "active") -> list[str]:
+def add_customers(count: int, created_at: str, status: str = "active", subscribed_to: str | None = None) -> list[str]:
     """Customer items written straight to the table in batches (no password hashing, no
-    consent events): for notice dispatch tests and the benchmark. Returns their numbers."""
+    consent events): for notice dispatch and campaign tests and the benchmarks (with
+    `subscribed_to`: a verified email subscribed to that marketing topic). Returns their numbers."""
     import secrets
 
     from chalicelib.store.customers import Customer
@@ -81,6 +82,7 @@ def add_customers(count: int, created_at: str, status: str = "active") -> list[s
                     created_at=created_at,
                     updated_at=created_at,
                     version=1,
+                    **({"marketing": {subscribed_to: True}, "email_verified_at": created_at} if subscribed_to else {}),
                 )
             )
     return numbers

@@ -8,10 +8,12 @@ from collections.abc import Callable
 
 
 class Pacer:
-    """Releases senders at least 1/rate apart, shared by every thread that sends. A sender
-    is released at the moment it may send (not given a slot to sleep until: a late
-    waker would bunch up with the next ones), and a slow stretch is never made up by a
-    burst: spacing starts again from the late release."""
+    """Releases senders 1/rate apart, shared by every thread that sends. A sender is
+    released at the moment it may send (not given a slot to sleep until: a late waker
+    would bunch up with the next ones). Releases keep to a grid of 1/rate steps, so a
+    sleeper's usual lateness (a fraction of a step) is not lost on every send; a slow
+    stretch of a step or more is never made up by a burst: the grid starts again from the
+    late release."""
 
     def __init__(
         self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
@@ -27,7 +29,8 @@ class Pacer:
             with self._lock:
                 now = self._clock()
                 if now >= self._next:
-                    self._next = now + self._interval
+                    on_grid = now - self._next < self._interval
+                    self._next = (self._next if on_grid else now) + self._interval
                     return
                 delay = self._next - now
             self._sleep(delay)

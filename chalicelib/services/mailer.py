@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from chalicelib.aws import ses_client
-from chalicelib.mail.pacing import shared_pacer
+from chalicelib.mail.pacing import Pacer, shared_pacer
 from chalicelib.mail.render import render
 from chalicelib.mail.sender import (
     MailDeferred,
@@ -69,10 +69,20 @@ def send(email: Email, client: Any = None, sleep: Callable[[float], None] = time
     return delivered.message_id
 
 
-def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> Delivered:
+def deliver(
+    email: Email,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    pacer: Pacer | None = None,
+    suppressed: bool | None = None,
+) -> Delivered:
     """Send one email and return the write that records it, for a caller that commits it
-    together with its own record of the send (one DynamoDB call instead of two)."""
-    if suppression.is_suppressed(email.recipient):
+    together with its own record of the send (one DynamoDB call instead of two). A bulk
+    sender passes its own `pacer` (its share of the account's rate; default: the process's)
+    and whether the recipient is `suppressed`, read for many at once (default: looked up)."""
+    if suppressed is None:
+        suppressed = suppression.is_suppressed(email.recipient)
+    if suppressed:
         count("mail_suppressed")
         raise MailRejected(suppression.SUPPRESSED, "The address bounced or complained; nothing was sent.")
     from chalicelib.mail.mime import (
@@ -82,7 +92,7 @@ def deliver(email: Email, client: Any = None, sleep: Callable[[float], None] = t
     settings = get_settings()
     text, html = render(email.template, **email.context)
     raw = build_message(settings.mail_from, email.recipient, email.subject, text, html, email.headers)
-    shared_pacer(settings.ses_max_send_rate).wait()
+    (pacer or shared_pacer(settings.ses_max_send_rate)).wait()
     try:
         message_id = send_raw(
             client or ses_client(),

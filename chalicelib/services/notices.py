@@ -34,11 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pynamodb.pagination import ResultIterator
-
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.observability import count, get_logger
-from chalicelib.services.notice_delivery import Job, Run, WorkerPool
+from chalicelib.services import mailer
+from chalicelib.services.delivery import ORPHAN_AFTER, Job, Outcome, Run, WorkerPool, walk
 from chalicelib.services.policy import effective_moment, in_effective_order
 from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
@@ -48,14 +47,66 @@ from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.notices import NoticeCampaign, PolicyNotice
 from chalicelib.store.policy import PolicyVersion
-from chalicelib.store.transact import WriteConflict, commit
+from chalicelib.store.states import CustomerStatus, DeliveryStatus
+from chalicelib.store.transact import Write, WriteConflict, commit
 
-CHUNK = 500  # customers submitted between cursor saves (scan pages are DynamoDB's 1 MB)
 SWEEP_OVERLAP = timedelta(minutes=10)
-LEASE_GRACE = timedelta(seconds=60)  # a lease outlives its run's deadline by this much
-# No Lambda invocation lives longer than 15 minutes: an older claim of another run is an
-# orphan even if the lease were ever broken.
-ORPHAN_AFTER = timedelta(minutes=15)
+SEGMENTS = 1  # parallel scan segments of a pass: more once one run can no longer keep up
+
+
+class NoticeKind:
+    """Policy notices for the delivery engine: one version's notices."""
+
+    metric = "PolicyNotice"
+    label = "policy notice"
+    retry_failed = True  # open (activation waits for it) and tried again once the record is fixed
+    backoff = True
+
+    def __init__(self, version: PolicyVersion):
+        self.version = version
+
+    def claim(self, job: Job, run: Run) -> dict[str, Write]:
+        held = None if job.retry else job.customer is not None and job.customer.created_at <= self.version.published_at
+        return {"claim": store.claim(self.version.version, job.customer_number, run.id, iso(run.clock()), held)}
+
+    def settle(self, job: Job, run: Run, outcome: Outcome) -> Write:
+        return store.settle(self.version.version, job.customer_number, run.id, outcome.status, **outcome.fields)
+
+    def recipient(self, job: Job) -> Customer | None:
+        customer = job.customer or customer_store.get_customer(job.customer_number)
+        return None if customer is None or customer.status == CustomerStatus.ANONYMIZED else customer
+
+    def email(self, job: Job, customer: Customer) -> mailer.Email:
+        return notice_email(self.version, customer)
+
+    def log_fields(self, job: Job) -> dict:
+        return {"version": self.version.version}
+
+    def job_for(self, customer: Customer) -> Job | None:
+        if self.version.in_force_at and customer.created_at > self.version.in_force_at:
+            return None  # joined under this version: accepted it at signup
+        return Job(self.version.version, customer.customer_number, customer)
+
+
+def notice_email(version: PolicyVersion, customer: Customer) -> mailer.Email:
+    settings = get_settings()
+    effective = effective_moment(version).strftime("%d %B %Y, %H:%M UTC")
+    return mailer.Email(
+        recipient=customer.email,
+        subject=f"{settings.company_name}: our privacy policy changes on {effective}",
+        template="policy_notice",
+        context={
+            "name": customer.name,
+            "version": version.version,
+            "summary": version.summary,
+            "effective_date": effective,
+            "notice_days": settings.notice_period_days,
+            "version_url": f"{settings.public_base_url}/policy/versions/{version.version}",
+        },
+        kind="notice",
+        customer_number=customer.customer_number,
+        campaign_id=version.version,
+    )
 
 
 def dispatch_notices(time_left: Callable[[], float], clock: Callable[[], datetime] = utc_now) -> dict:
@@ -65,8 +116,7 @@ def dispatch_notices(time_left: Callable[[], float], clock: Callable[[], datetim
         return {"sent": 0, "remaining": 0}
     versions = {v.version: v for v in policy_store.all_versions()}
     run = Run(time_left, clock)
-    now = clock()
-    if not store.acquire_lease(run.id, iso(now), iso(now + timedelta(seconds=time_left()) + LEASE_GRACE)):
+    if not store.acquire_lease(run.id, iso(clock()), run.until()):
         count("PolicyNoticeDispatchBusy")
         remaining = sum(_remaining(c, store.open_notices(c.version)) for c in campaigns)
         return {"sent": 0, "remaining": remaining, "busy": True}
@@ -85,9 +135,10 @@ def _run_campaign(campaign: NoticeCampaign, version: PolicyVersion, run: Run) ->
     deadline. Returns how many notices are still to be sent."""
     open_notices = store.open_notices(version.version)
     _settle_orphans(open_notices, version, run)
-    with WorkerPool(run, get_settings().notice_dispatch_workers) as pool:
+    kind = NoticeKind(version)
+    with WorkerPool(run, kind, get_settings().notice_dispatch_workers) as pool:
         _retry_deferred(open_notices, version, run, pool)
-        _advance_passes(campaign, version, run, pool)
+        _advance_passes(campaign, kind, run, pool)
     still_open = store.open_notices(version.version)
     _check_deadline(campaign, version, still_open, run.clock())
     if not campaign.pass_open and not still_open and _covers_activation(campaign, version):
@@ -102,7 +153,11 @@ def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, ru
     cannot be taken back): it becomes `unconfirmed`, holds activation back, and ops settle it."""
     orphaned_before = iso(run.clock() - ORPHAN_AFTER)
     for notice in open_notices:
-        if notice.status != "claimed" or notice.claimed_by == run.id or notice.claimed_at > orphaned_before:
+        if (
+            notice.status != DeliveryStatus.CLAIMED
+            or notice.claimed_by == run.id
+            or notice.claimed_at > orphaned_before
+        ):
             continue
         try:
             commit(
@@ -111,7 +166,7 @@ def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, ru
                         version.version,
                         notice.customer_number,
                         notice.claimed_by,
-                        "unconfirmed",
+                        DeliveryStatus.UNCONFIRMED,
                         error="claim_orphaned",
                     )
                 ]
@@ -127,23 +182,25 @@ def _settle_orphans(open_notices: list[PolicyNotice], version: PolicyVersion, ru
 
 def _retry_deferred(open_notices: list[PolicyNotice], version: PolicyVersion, run: Run, pool: WorkerPool) -> None:
     now = iso(run.clock())
-    for notice in open_notices:
-        if run.should_stop():
-            return
-        if notice.status in store.RETRIED_STATUSES and (notice.retry_at or "") <= now:
-            pool.submit(Job(version, notice.customer_number, attempts=int(notice.attempts)))
-    pool.drain()
+    due = [
+        Job(version.version, notice.customer_number, retry=True, attempts=int(notice.attempts))
+        for notice in open_notices
+        if notice.status in store.RETRIED_STATUSES and (notice.retry_at or "") <= now
+    ]
+    if due and not run.should_stop():
+        pool.deliver(due)
 
 
-def _advance_passes(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: WorkerPool) -> None:
+def _advance_passes(campaign: NoticeCampaign, kind: NoticeKind, run: Run, pool: WorkerPool) -> None:
+    version = kind.version
     while not run.should_stop():
         if not campaign.pass_open:
             if not _pass_due(campaign, version, run.clock()):
                 return
             since = iso(parse_iso(campaign.pass_started_at) - SWEEP_OVERLAP) if campaign.passes else None
-            if not store.start_pass(campaign, since, iso(run.clock())):
+            if not store.start_pass(campaign, since, iso(run.clock()), SEGMENTS):
                 return  # another run is advancing this campaign
-        if not _scan(campaign, version, run, pool) or not store.finish_pass(campaign, iso(run.clock())):
+        if not _scan(campaign, kind, run, pool) or not store.finish_pass(campaign, iso(run.clock())):
             return
 
 
@@ -165,36 +222,20 @@ def _covers_activation(campaign: NoticeCampaign, version: PolicyVersion) -> bool
     )
 
 
-def _scan(campaign: NoticeCampaign, version: PolicyVersion, run: Run, pool: WorkerPool) -> bool:
-    """Submit the pass's customers chunk by chunk, saving the cursor after each chunk is
-    claimed. True when the pass reached the end of the table."""
-    customers = customer_store.held_customers(campaign.pass_since, campaign.scan_cursor())
-    while True:
-        taken, exhausted = _submit_chunk(customers, version, run, pool)
-        pool.drain()
-        cursor = customers.last_evaluated_key
-        if exhausted or (taken and cursor is None):  # None after a last full page: nothing follows
-            return True
-        if taken and cursor is not None and not store.save_cursor(campaign, cursor):
-            return False
-        if run.should_stop():
-            return False
+def _scan(campaign: NoticeCampaign, kind: NoticeKind, run: Run, pool: WorkerPool) -> bool:
+    """Walk the pass's scan segments one after the other, each from its own cursor. True
+    when every segment reached the end of the table."""
+    for segment in campaign.unfinished_segments():
+        customers = customer_store.held_customers(
+            campaign.pass_since, campaign.segment_cursor(segment), segment=(segment, campaign.pass_segments())
+        )
 
+        def save(cursor: dict, segment: int = segment) -> bool:
+            return store.save_cursor(campaign, segment, cursor)
 
-def _submit_chunk(
-    customers: ResultIterator[Customer], version: PolicyVersion, run: Run, pool: WorkerPool
-) -> tuple[int, bool]:
-    taken = 0
-    while taken < CHUNK and not run.should_stop():
-        customer = next(customers, None)
-        if customer is None:
-            return taken, True
-        taken += 1
-        if version.in_force_at and customer.created_at > version.in_force_at:
-            continue  # joined under this version: accepted it at signup
-        held = customer.created_at <= version.published_at
-        pool.submit(Job(version, customer.customer_number, customer, held_at_publication=held))
-    return taken, False
+        if not walk(customers, kind.job_for, run, pool, save) or not store.finish_segment(campaign, segment):
+            return False
+    return True
 
 
 def _check_deadline(
@@ -225,12 +266,17 @@ def _remaining(campaign: NoticeCampaign, open_notices: list[PolicyNotice]) -> in
     """Notices not yet final, plus the customers the current pass has not reached."""
     unreached = 0
     if campaign.pass_open or campaign.passes == 0:
-        unreached = sum(
-            1
-            for _ in customer_store.held_customers(
-                campaign.pass_since, campaign.scan_cursor(), fields=("customer_number",)
+        segments = campaign.unfinished_segments() if campaign.pass_open else range(SEGMENTS)
+        for segment in segments:
+            unreached += sum(
+                1
+                for _ in customer_store.held_customers(
+                    campaign.pass_since,
+                    campaign.segment_cursor(segment),
+                    fields=("customer_number",),
+                    segment=(segment, campaign.pass_segments() if campaign.pass_open else SEGMENTS),
+                )
             )
-        )
     return len(open_notices) + unreached
 
 
@@ -247,9 +293,9 @@ def notified_by(version: PolicyVersion) -> tuple[int, datetime | None]:
         return -1, None
     missing, last = 0, None
     for notice in store.notices_for(version.version):
-        if not notice.held_at_publication or notice.status == "skipped":
+        if not notice.held_at_publication or notice.status == DeliveryStatus.SKIPPED:
             continue
-        if notice.status not in ("sent", "rejected"):
+        if notice.status not in (DeliveryStatus.SENT, DeliveryStatus.REJECTED):
             missing += 1
             continue
         at = parse_iso(notice.sent_at or notice.claimed_at)
@@ -288,19 +334,19 @@ def resolve_notice(
     notice = store.get_notice(version, customer_number)
     if notice is None:
         raise NotFound("No notice of that version for that customer.")
-    if notice.status != "unconfirmed":
+    if notice.status != DeliveryStatus.UNCONFIRMED:
         raise Conflict(f"Only an unconfirmed notice can be resolved; this one is {notice.status}.")
     if outcome == "sent":
         write = store.resolve(
             version,
             customer_number,
-            "sent",
+            DeliveryStatus.SENT,
             message_id=message_id,
             sent_at=iso(parse_iso(sent_at)) if sent_at else notice.claimed_at,
             error=None,
         )
     else:
-        write = store.resolve(version, customer_number, "deferred", retry_at=iso(now or utc_now()))
+        write = store.resolve(version, customer_number, DeliveryStatus.DEFERRED, retry_at=iso(now or utc_now()))
     try:
         commit([write])
     except WriteConflict:

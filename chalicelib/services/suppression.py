@@ -34,6 +34,13 @@ def is_suppressed(address: str) -> bool:
     return record is not None and record.in_force
 
 
+def suppressed_among(addresses: list[str | None]) -> set[str]:
+    """Which of the addresses are suppressed, read at once (BatchGetItem) for bulk mail."""
+    hashes = {address: address_hash(address) for address in addresses if address}
+    in_force = store.suppressed(set(hashes.values()))
+    return {address for address, digest in hashes.items() if digest in in_force}
+
+
 def suppression_of(address: str | None) -> dict | None:
     """What ops see for an address: why mail to it stopped and since when; None if it did not."""
     record = store.get_suppression(address_hash(address)) if address else None

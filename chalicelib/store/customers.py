@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel
@@ -122,23 +123,53 @@ def still_active(customer_number: str) -> Write:
     )
 
 
-def active_subscribers(topic: str) -> ResultIterator[Customer]:
-    """Active customers with a verified email subscribed to a marketing topic, page by page (a scan: campaigns
-    are rare and the table is small; a per-topic index would cost every write)."""
-    subscribed = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
-    condition = (Customer.status == CustomerStatus.ACTIVE) & subscribed & Customer.email_verified_at.exists()
-    return Customer.scan(condition, consistent_read=True)
+def subscribed(topic: str) -> Condition:
+    """An active customer with a verified email subscribed to a marketing topic."""
+    wants_it = Customer.marketing[topic] == True  # noqa: E712 - a DynamoDB condition, not a Python test
+    return (Customer.status == CustomerStatus.ACTIVE) & wants_it & Customer.email_verified_at.exists()
 
 
 def held_customers(
     created_since: str | None = None,
     after: dict | None = None,
     fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+    segment: tuple[int, int] = (0, 1),
 ) -> ResultIterator[Customer]:
     """Customers whose data is held (active or deactivated, not anonymized), optionally
-    only those created at or after `created_since`, in scan order from the cursor `after`.
+    only those created at or after `created_since`, in scan order from the cursor `after`,
+    in the parallel scan `segment` (number, of how many).
     The iterator's `last_evaluated_key` is the cursor just past the last customer yielded."""
     condition = Customer.status != CustomerStatus.ANONYMIZED
     if created_since:
         condition &= Customer.created_at >= created_since
-    return Customer.scan(condition, last_evaluated_key=after, attributes_to_get=list(fields))
+    return _segment_scan(condition, after, fields, segment)
+
+
+def subscribers_segment(
+    topic: str,
+    segment: tuple[int, int],
+    after: dict | None = None,
+    fields: tuple[str, ...] = ("customer_number", "name", "email", "status", "created_at"),
+) -> ResultIterator[Customer]:
+    """The `subscribed` customers of one parallel scan segment (number, of how many), page by
+    page from the cursor `after` (a scan: campaigns are rare; a per-topic index would cost
+    every write)."""
+    return _segment_scan(subscribed(topic), after, fields, segment, consistent_read=True)
+
+
+def _segment_scan(
+    condition: Condition,
+    after: dict | None,
+    fields: tuple[str, ...],
+    segment: tuple[int, int],
+    consistent_read: bool = False,
+) -> ResultIterator[Customer]:
+    number, total = segment
+    return Customer.scan(
+        condition,
+        last_evaluated_key=after,
+        attributes_to_get=list(fields),
+        segment=number if total > 1 else None,
+        total_segments=total if total > 1 else None,
+        consistent_read=consistent_read,
+    )

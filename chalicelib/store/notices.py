@@ -31,13 +31,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.store.base import PledgeModel, written
+from chalicelib.store.states import DeliveryStatus
 from chalicelib.store.transact import Write
 
-OPEN_STATUSES = ("claimed", "deferred", "failed", "unconfirmed")
-RETRIED_STATUSES = ("deferred", "failed")
+OPEN_STATUSES = (DeliveryStatus.CLAIMED, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
+RETRIED_STATUSES = (DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)
 # The campaigns table also holds the dispatcher's lease, under a key no version id can
 # take (version ids are letters, digits, ".", "_" and "-").
 LEASE_KEY = "*dispatcher-lease"
+DONE = "done"  # a pass's segment that reached the end of the table
 
 
 class NoticesByCustomer(GlobalSecondaryIndex):
@@ -96,14 +98,27 @@ class NoticeCampaign(PledgeModel):
     pass_open = BooleanAttribute(default=False)
     pass_since = UnicodeAttribute(null=True)  # sweeps: customers created at or after this
     pass_started_at = UnicodeAttribute(null=True)
-    cursor = UnicodeAttribute(null=True)  # JSON of the scan's last evaluated key
+    segments = NumberAttribute(null=True)  # the open pass's parallel scan segments (none: 1)
+    cursor = UnicodeAttribute(null=True)  # JSON: segment -> the scan's last evaluated key, or DONE
     first_pass_done_at = UnicodeAttribute(null=True)
     done_at = UnicodeAttribute(null=True)
     lease_owner = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)
 
-    def scan_cursor(self) -> dict | None:
-        return json.loads(self.cursor) if self.cursor else None
+    def pass_segments(self) -> int:
+        return int(self.segments or 1)
+
+    def cursors(self) -> dict[str, Any]:
+        saved = json.loads(self.cursor) if self.cursor else {}
+        return {"0": saved} if "customer_number" in saved else saved  # a cursor saved before segments
+
+    def segment_cursor(self, segment: int) -> dict | None:
+        cursor = self.cursors().get(str(segment))
+        return cursor if isinstance(cursor, dict) else None
+
+    def unfinished_segments(self) -> list[int]:
+        cursors = self.cursors()
+        return [n for n in range(self.pass_segments()) if cursors.get(str(n)) != DONE]
 
 
 # --- notices -------------------------------------------------------------------------
@@ -113,7 +128,7 @@ def claim(version: str, customer_number: str, run_id: str, at: str, held: bool |
     """Claim a notice before sending it: a new one (`held` given), or a deferred or failed one again."""
     notice = PolicyNotice(version, customer_number)
     actions: list[Action] = [
-        PolicyNotice.status.set("claimed"),
+        PolicyNotice.status.set(DeliveryStatus.CLAIMED),
         PolicyNotice.claimed_by.set(run_id),
         PolicyNotice.claimed_at.set(at),
         PolicyNotice.attempts.add(1),
@@ -135,13 +150,13 @@ def settle(version: str, customer_number: str, claimed_by: str, status: str, **f
         customer_number,
         status,
         fields,
-        (PolicyNotice.status == "claimed") & (PolicyNotice.claimed_by == claimed_by),
+        (PolicyNotice.status == DeliveryStatus.CLAIMED) & (PolicyNotice.claimed_by == claimed_by),
     )
 
 
 def resolve(version: str, customer_number: str, status: str, **fields: Any) -> Write:
     """Ops' decision about an unconfirmed notice."""
-    return _change(version, customer_number, status, fields, PolicyNotice.status == "unconfirmed")
+    return _change(version, customer_number, status, fields, PolicyNotice.status == DeliveryStatus.UNCONFIRMED)
 
 
 def _change(version: str, customer_number: str, status: str, fields: dict, condition: Condition) -> Write:
@@ -192,7 +207,7 @@ def get_campaign(version: str) -> NoticeCampaign | None:
     return NoticeCampaign.find(version)
 
 
-def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
+def start_pass(campaign: NoticeCampaign, since: str | None, at: str, segments: int) -> bool:
     return _advance(
         campaign,
         [
@@ -200,13 +215,20 @@ def start_pass(campaign: NoticeCampaign, since: str | None, at: str) -> bool:
             NoticeCampaign.pass_open.set(True),
             NoticeCampaign.pass_since.set(since) if since else NoticeCampaign.pass_since.remove(),
             NoticeCampaign.pass_started_at.set(at),
+            NoticeCampaign.segments.set(segments),
             NoticeCampaign.cursor.remove(),
         ],
     )
 
 
-def save_cursor(campaign: NoticeCampaign, cursor: dict) -> bool:
-    return _advance(campaign, [NoticeCampaign.cursor.set(json.dumps(cursor, sort_keys=True))])
+def save_cursor(campaign: NoticeCampaign, segment: int, cursor: dict | str) -> bool:
+    """Where the pass's `segment` got to (DONE: to the end of the table)."""
+    cursors = {**campaign.cursors(), str(segment): cursor}
+    return _advance(campaign, [NoticeCampaign.cursor.set(json.dumps(cursors, sort_keys=True))])
+
+
+def finish_segment(campaign: NoticeCampaign, segment: int) -> bool:
+    return save_cursor(campaign, segment, DONE)
 
 
 def finish_pass(campaign: NoticeCampaign, at: str) -> bool:

@@ -37,6 +37,14 @@ def get_suppression(address_hash: str) -> Suppression | None:
     return Suppression.find(address_hash, consistent_read=False)
 
 
+def suppressed(address_hashes: set[str]) -> set[str]:
+    """Those of the hashes whose suppression is in force (BatchGetItem, 100 keys a call)."""
+    if not address_hashes:
+        return set()
+    fields = ["address_hash", "last_at", "lifted_at"]
+    return {s.address_hash for s in Suppression.batch_get(address_hashes, attributes_to_get=fields) if s.in_force}
+
+
 def record_event(address_hash: str, reason: str, detail: str | None, at: str, message_id: str | None) -> None:
     """Create the record or add one event to it (an upsert: SES may report an address
     again, and EventBridge may deliver an event twice)."""

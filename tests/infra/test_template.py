@@ -10,7 +10,12 @@ import re
 
 import pytest
 
-from chalicelib.settings import NOTICE_DISPATCH_SCHEDULE, POLICY_ACTIVATION_SCHEDULE, STATS_SALT_SCHEDULE
+from chalicelib.settings import (
+    MARKETING_DISPATCH_SCHEDULE,
+    NOTICE_DISPATCH_SCHEDULE,
+    POLICY_ACTIVATION_SCHEDULE,
+    STATS_SALT_SCHEDULE,
+)
 from infra.app_functions import REPO_ROOT, AppFunction, app_functions
 from infra.build_template import stage_config
 from infra.iam import VERB_ACTIONS, load_access, policy_name
@@ -31,6 +36,7 @@ CONTRACT_SCHEDULES = {
     "dispatch_policy_notices": NOTICE_DISPATCH_SCHEDULE,
     "activate_policy_versions": POLICY_ACTIVATION_SCHEDULE,
     "destroy_stats_salts": STATS_SALT_SCHEDULE,
+    "dispatch_marketing": MARKETING_DISPATCH_SCHEDULE,
 }
 
 

@@ -293,17 +293,21 @@ def test_throttling_is_retried(clean_stack):
     assert len(outbox()) == 1 and len(marketing_sent_to(customer_number)) == 1
 
 
-def test_a_deferred_send_ends_the_run_and_the_next_run_resumes(clean_stack):
+def test_a_deferred_send_is_recorded_and_the_next_run_resumes(clean_stack):
+    from chalicelib.store.campaigns import Delivery
+
     customers = [customer() for _ in range(3)]
     paused = FailingFor(clean_stack.client("sesv2"), {email_of(c): ["SendingPausedException"] for c in customers})
 
     stopped = marketing.send_campaign(**CAMPAIGN, client=paused)
 
-    assert (stopped["sent"], stopped["complete"]) == (0, False)
-    assert len(paused.calls) == 1  # not retried at once, and the run stopped
+    assert (stopped["sent"], stopped["deferred"], stopped["remaining"], stopped["complete"]) == (0, 3, 3, False)
+    assert sorted(paused.calls) == sorted(email_of(c) for c in customers)  # each once: not retried at once
+    assert {Delivery.get(stopped["campaign_id"], c).status for c in customers} == {"deferred"}
     assert outbox() == [] and all(marketing_sent_to(c) == [] for c in customers)
     resumed = marketing.send_campaign(**CAMPAIGN)
-    assert (resumed["sent"], resumed["complete"]) == (3, True)
+    assert (resumed["sent"], resumed["remaining"], resumed["complete"]) == (3, 0, True)
+    assert all(len(marketing_sent_to(c)) == 1 for c in customers)
 
 
 class AnswerLost(FailingFor):

@@ -14,8 +14,8 @@ from chalice.test import Client
 from app import app
 from chalicelib.services import (
     activation,
+    delivery,
     mailer,
-    notice_delivery,
     notices,
     policy,
     records,
@@ -132,7 +132,7 @@ class Failure:
         self.customer_number, self.error, self.after_send = customer_number, error, after_send
         self.armed = True
         self._real_send = mailer.deliver
-        monkeypatch.setattr(notice_delivery.mailer, "deliver", self.send)
+        monkeypatch.setattr(delivery.mailer, "deliver", self.send)
 
     def send(self, email, *args, **kwargs):
         if not self.armed or email.customer_number != self.customer_number:
@@ -186,11 +186,10 @@ def test_claims_keep_it_exactly_once_even_without_the_lease(stack, clock, monkey
 def test_the_claim_lets_one_of_two_simultaneous_senders_through(stack, clock):
     number = add_customers(1, iso(clock() - timedelta(days=1)))[0]
     publish(clock)
-    job = notice_delivery.Job(
-        policy_store.get_version("2"), number, customer_store.get_customer(number), held_at_publication=True
-    )
-    runs = [notice_delivery.Run(lambda: 600.0, clock) for _ in range(2)]
-    couriers = [notice_delivery.Courier(run) for run in runs]
+    kind = notices.NoticeKind(policy_store.get_version("2"))
+    job = delivery.Job("2", number, customer_store.get_customer(number))
+    runs = [delivery.Run(lambda: 600.0, clock) for _ in range(2)]
+    couriers = [delivery.Courier(run, kind) for run in runs]
     simultaneously([lambda courier=courier: (courier.deliver(job), courier.flush()) for courier in couriers])
     assert sorted(run.sent for run in runs) == [0, 1]
     assert notified() == Counter({number: 1}) and status_of("2", number) == "sent"
@@ -305,7 +304,7 @@ def test_the_campaign_ends_with_a_sweep_after_the_version_is_in_force(stack, clo
 
 
 def test_a_run_stops_before_its_time_is_up_and_the_next_resumes(stack, clock, monkeypatch):
-    monkeypatch.setattr(notices, "CHUNK", 4)
+    monkeypatch.setattr(delivery, "CHUNK", 4)
     customers = add_customers(15, iso(clock() - timedelta(days=1)))
     publish(clock)
     budget = iter([100.0] * 7)
@@ -393,7 +392,7 @@ def test_a_bad_customer_record_is_recorded_and_the_run_goes_on(stack, clock, mon
     plant_customer(stack, "C100000000001", created, email={"S": "broken@example.com\r\nBcc: victim@example.com"})
     plant_customer(stack, "C100000000002", created)  # no email at all
     failures = []
-    monkeypatch.setattr(notice_delivery, "count", lambda name, value=1: failures.append(name))
+    monkeypatch.setattr(delivery, "count", lambda name, value=1: failures.append(name))
     caplog.set_level("ERROR")
     effective_at = parse_iso(publish(clock)["effective_at"])
 

@@ -11,6 +11,7 @@ MAY_SCAN = {
     "ops_send_marketing",
     "deliver_campaign_segments",  # a segment of a campaign's parallel scan
     "dispatch_policy_notices",
+    "dispatch_marketing",
     "ops_abuse_cases",
     "ops_site_statistics",
     "destroy_stats_salts",

@@ -68,3 +68,11 @@ def test_no_one_second_window_holds_more_than_the_rate_even_with_many_threads():
     released.sort()
     busiest = max(sum(1 for t in released[i:] if t - start < 1.0) for i, start in enumerate(released))
     assert len(released) == 320 and busiest <= 200 + 8  # recorded after release: at most one late per thread
+
+
+def test_a_sleeper_woken_a_little_late_does_not_lose_rate():
+    time = FakeTime()
+    oversleeping = Pacer(50, time.clock, lambda seconds: time.sleep(seconds + 0.003))
+    times = send_times(oversleeping, time, 101)
+    assert times[-1] < 2.01  # late wake-ups do not add up: 101 sends still take 2 s
+    assert all(b - a > 0.015 for a, b in itertools.pairwise(times))
