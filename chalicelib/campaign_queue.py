@@ -42,10 +42,11 @@ def message_bodies(event: dict) -> list[Any]:
     """The decoded bodies of a Lambda SQS event's records (None for one that is not JSON:
     the event may be typed by hand in the console)."""
     records = event.get("Records") if isinstance(event, dict) else None
-    bodies = []
-    for record in records if isinstance(records, list) else [None]:
-        try:
-            bodies.append(json.loads(record["body"]))
-        except (TypeError, KeyError, ValueError):
-            bodies.append(None)
-    return bodies
+    return [_body(record) for record in (records if isinstance(records, list) else [None])]
+
+
+def _body(record: Any) -> Any:
+    try:
+        return json.loads(record["body"])
+    except (TypeError, KeyError, ValueError):
+        return None
