@@ -56,6 +56,7 @@ DEPLOY_BUCKET ?=
 ALARM_EMAIL ?=
 TEST_EVENT_REGISTRY ?=
 OPS_TRAIL ?=
+MARKETING_WORKERS ?=
 
 .PHONY: tools package check-template deploy
 
@@ -86,5 +87,6 @@ deploy: package venv
 	aws cloudformation deploy --template-file $(BUILD)/packaged.json --stack-name $(STACK) \
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 		--parameter-overrides Stage=$(STAGE) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) \
-		$(if $(TEST_EVENT_REGISTRY),TestEventRegistry=$(TEST_EVENT_REGISTRY)) $(if $(OPS_TRAIL),OpsTrail=$(OPS_TRAIL))
+		$(if $(TEST_EVENT_REGISTRY),TestEventRegistry=$(TEST_EVENT_REGISTRY)) $(if $(OPS_TRAIL),OpsTrail=$(OPS_TRAIL)) \
+		$(if $(MARKETING_WORKERS),MarketingWorkers=$(MARKETING_WORKERS))
 	$(VPY) -m infra.record_deployment $(STAGE)  # lets `chalice invoke -n NAME --stage $(STAGE)` find the functions

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from chalice import Chalice
 
 from chalicelib.invocation import observe_invocation
-from chalicelib.ops import ops_function, scheduled_function
+from chalicelib.ops import ops_function, queue_worker, scheduled_function
 from chalicelib.routes.account import account
 from chalicelib.routes.disclosures import disclosures
 from chalicelib.routes.forms import forms
@@ -25,6 +25,7 @@ from chalicelib.routes.stats import stats
 from chalicelib.routes.support import support
 from chalicelib.routes.unsubscribe import unsubscribe
 from chalicelib.settings import (
+    CAMPAIGN_SEGMENTS_QUEUE_ARN,
     MARKETING_DISPATCH_SCHEDULE,
     NOTICE_DISPATCH_SCHEDULE,
     POLICY_ACTIVATION_SCHEDULE,
@@ -36,6 +37,7 @@ app = Chalice(app_name="pledge", configure_logs=False)
 app.register_middleware(observe_request, "http")
 app.register_middleware(observe_invocation, "pure_lambda")
 app.register_middleware(observe_invocation, "scheduled")
+app.register_middleware(observe_invocation, "sqs")
 for blueprint in (
     forms,
     account,
@@ -203,9 +205,10 @@ def dispatch_policy_notices(time_left: Callable[[], float]) -> dict:
 
 @scheduled_function(app, MARKETING_DISPATCH_SCHEDULE)
 def dispatch_marketing(time_left: Callable[[], float]) -> dict:
+    from chalicelib import campaign_queue
     from chalicelib.services import campaigns
 
-    return campaigns.dispatch_campaigns(time_left)
+    return campaigns.dispatch_campaigns(time_left, campaign_queue.hand_out_to_workers())
 
 
 @scheduled_function(app, POLICY_ACTIVATION_SCHEDULE)
@@ -220,3 +223,11 @@ def destroy_stats_salts(time_left: Callable[[], float]) -> dict:
     from chalicelib.services import statistics
 
     return statistics.destroy_old_salts()
+
+
+@queue_worker(app, CAMPAIGN_SEGMENTS_QUEUE_ARN)
+def deliver_campaign_segments(message: dict, time_left: Callable[[], float]) -> dict:
+    """One segment of a campaign, handed out by dispatch_marketing when it fans out."""
+    from chalicelib.services import campaigns
+
+    return campaigns.deliver_segment(message["campaign_id"], message["segment"], time_left)

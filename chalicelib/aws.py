@@ -21,3 +21,10 @@ def kms_client() -> Any:
     import boto3
 
     return boto3.client("kms")
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    import boto3
+
+    return boto3.client("sqs")

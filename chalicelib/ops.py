@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 OpsAction = Callable[[dict], dict]
 ScheduledAction = Callable[[Callable[[], float]], dict]
+QueueAction = Callable[[dict, Callable[[], float]], dict]
 
 
 def ops_function(app: Chalice) -> Callable[[OpsAction], Any]:
@@ -48,6 +49,34 @@ def scheduled_function(app: Chalice, expression: str) -> Callable[[ScheduledActi
             return run_scheduled(action.__name__, lambda: action(lambda: context.get_remaining_time_in_millis() / 1000))
 
         return accepts_any_event(app.schedule(expression, name=action.__name__)(handler))
+
+    return register
+
+
+def queue_worker(app: Chalice, queue_arn: str) -> Callable[[QueueAction], Any]:
+    """`@queue_worker(app, queue_arn)` over `def worker(message, time_left) -> dict`: the
+    function the queue's event source runs, one message at a time, its body checked
+    against schemas/<worker>.json. A malformed message is logged and dropped (delivering
+    it again cannot fix it); an exception raises, so SQS delivers the message again, and
+    after a few tries moves it to the dead-letter queue."""
+
+    def register(action: QueueAction) -> Any:
+        @functools.wraps(action)
+        def handler(event: Any) -> dict:
+            from chalicelib.campaign_queue import message_bodies
+
+            context = event.context
+
+            def time_left() -> float:
+                return context.get_remaining_time_in_millis() / 1000
+
+            results = [
+                run_ops(action.__name__, body, lambda message: action(message, time_left))
+                for body in message_bodies(event.to_dict())
+            ]
+            return {"results": results}
+
+        return app.on_sqs_message(queue_arn=queue_arn, batch_size=1, name=action.__name__)(handler)
 
     return register
 

@@ -19,6 +19,9 @@ NOTICE_DISPATCH_SCHEDULE = "rate(5 minutes)"
 POLICY_ACTIVATION_SCHEDULE = "rate(1 hour)"
 MARKETING_DISPATCH_SCHEDULE = "rate(1 minute)"  # unfinished campaigns, each from where it stopped
 STATS_SALT_SCHEDULE = "rate(15 minutes)"  # a day's statistics salt is destroyed within 15 minutes of its end
+# The queue of the marketing fan-out's event source, also named at import: a placeholder
+# the merge template replaces with the stage's own queue (infra/platform.py).
+CAMPAIGN_SEGMENTS_QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:replaced-by-infra-merge-template"
 LOCAL_STAGES = ("local", "test")
 
 
@@ -64,6 +67,7 @@ class Settings(NamedTuple):
     marketing_workers: int = 1  # parallel scan segments (and workers) a campaign is split into
     max_body_bytes: int = 65536
     kms_key_id: str = ""  # the key that wraps the data keys of card, IBAN and ID numbers
+    campaign_queue_url: str = ""  # where the marketing dispatcher hands segments out to workers
 
     @property
     def is_local(self) -> bool:
@@ -102,6 +106,7 @@ def get_settings() -> Settings:
         notice_sweep_minutes=max(1, _env_int("PLEDGE_NOTICE_SWEEP_MINUTES", 60)),
         marketing_workers=min(100, max(1, _env_int("PLEDGE_MARKETING_WORKERS", 1))),
         kms_key_id=_env("PLEDGE_KMS_KEY_ID", ""),
+        campaign_queue_url=_env("PLEDGE_CAMPAIGN_QUEUE_URL", ""),
     )
 
 

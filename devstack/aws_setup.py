@@ -1,5 +1,6 @@
 """What the AWS stand-in must hold, re-created at every start (moto keeps nothing):
-the SES sender identity (and configuration set) and the KMS data key."""
+the SES sender identity (and configuration set), the KMS data key and the campaign
+segment queue."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ KMS_ALIAS = "alias/pledge-local-data"
 # moto writes the key id into every ciphertext blob: it must be the same after a restart.
 KMS_KEY_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://pledge.local/kms/pledge-local-data"))
 DEFAULT_MAIL_FROM = "privacy@hostbay.example"
+MOTO_ACCOUNT = "123456789012"
+
+
+def campaign_queue_url(port: int, table_prefix: str) -> str:
+    """The stand-in's URL of the queue the marketing dispatcher hands segments out on (one
+    per table prefix, as each stage has its own)."""
+    return f"{url(port)}/{MOTO_ACCOUNT}/{table_prefix}campaign-segments"
+
+
+def ensure_queue(client, queue_url: str) -> None:
+    """Create the queue `queue_url` names. Idempotent."""
+    client.create_queue(QueueName=queue_url.rsplit("/", 1)[1], Attributes={"VisibilityTimeout": "960"})
 
 
 def aws_client(service: str, port: int):
@@ -103,7 +116,10 @@ def setup_aws(
     mail_from: str = DEFAULT_MAIL_FROM,
     configuration_set: str = "",
     material_path: Path = KMS_KEY_MATERIAL_FILE,
+    queue_url: str = "",
 ) -> str:
     """Everything the stand-in on `port` must hold. Returns the KMS key id for the app."""
     ensure_ses(aws_client("sesv2", port), mail_from, configuration_set)
+    if queue_url:
+        ensure_queue(aws_client("sqs", port), queue_url)
     return ensure_kms_key(aws_client("kms", port), material_path)

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from .aws_setup import KMS_ALIAS
+from .aws_setup import KMS_ALIAS, campaign_queue_url
 from .config import LOCAL_TABLE_PREFIX, REPO_ROOT, SECRETS_DIR, Ports, ports, url
 
 CHALICE_CONFIG = REPO_ROOT / ".chalice" / "config.json"
@@ -48,6 +48,8 @@ def local_env(
             "AWS_ENDPOINT_URL_SESV2": aws,
             "AWS_ENDPOINT_URL_SES": aws,
             "AWS_ENDPOINT_URL_KMS": aws,
+            "AWS_ENDPOINT_URL_SQS": aws,
+            "PLEDGE_CAMPAIGN_QUEUE_URL": campaign_queue_url(p.aws, table_prefix),
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "local",

@@ -51,6 +51,7 @@ class LocalStack:
             mail_from=self.env.get("PLEDGE_MAIL_FROM") or "privacy@hostbay.example",
             configuration_set=self.env.get("PLEDGE_SES_CONFIGURATION_SET", ""),
             material_path=self.tmp / "kms-key-material.bin",
+            queue_url=self.env["PLEDGE_CAMPAIGN_QUEUE_URL"],
         )
 
     def reset_aws(self) -> None:

@@ -24,7 +24,7 @@ REGION = "us-east-1"
 @dataclass(frozen=True)
 class Function:
     name: str
-    kind: str  # "lambda" (@app.lambda_function) or "schedule" (@app.schedule)
+    kind: str  # "lambda" (@app.lambda_function), "schedule" (@app.schedule) or "sqs" (@app.on_sqs_message)
     handler_string: str
     handler: Callable[[dict, Any], Any]
     schedule_expression: str | None = None
@@ -79,8 +79,8 @@ def _resolve(app_module, app, name: str, handler_string: str) -> Callable:
 
 
 def discover(app_module) -> dict[str, Function]:
-    """name -> Function for every @app.lambda_function and @app.schedule of the app."""
-    from chalice.app import ScheduledEventConfig
+    """name -> Function for every @app.lambda_function, @app.schedule and @app.on_sqs_message of the app."""
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
 
     app = app_module.app
     found: dict[str, Function] = {}
@@ -96,6 +96,10 @@ def discover(app_module) -> dict[str, Function]:
                 source.handler_string,
                 _resolve(app_module, app, source.name, source.handler_string),
                 _schedule_string(source.schedule_expression),
+            )
+        elif isinstance(source, SQSEventConfig):
+            found[source.name] = Function(
+                source.name, "sqs", source.handler_string, _resolve(app_module, app, source.name, source.handler_string)
             )
     return found
 
@@ -119,9 +123,13 @@ def scheduled_event(name: str, overrides: dict | None = None) -> dict:
 
 def call(function: Function, event: dict) -> Any:
     """Run the function as Lambda would: (event, context). Scheduled functions get a full
-    EventBridge event with `event`'s keys laid over it."""
+    EventBridge event with `event`'s keys laid over it; queue-fed ones an SQS event with
+    `event` as its one message."""
+    from infra.console_events import console_event
+
     if function.kind == "schedule":
         event = scheduled_event(function.name, event)
+    event = console_event(function.name, function.kind, event)
     return function.handler(event, FakeLambdaContext(function.name))
 
 

@@ -118,6 +118,7 @@ def run() -> int:
     env = local_env(stack_ports=p)
     children: list[tuple[str, subprocess.Popen]] = []
     scheduler = None
+    pollers: list = []
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)  # also when started in the background (SIGINT ignored)
     rc = 0
@@ -139,6 +140,7 @@ def run() -> int:
             p.aws,
             mail_from=env.get("PLEDGE_MAIL_FROM") or DEFAULT_MAIL_FROM,
             configuration_set=env.get("PLEDGE_SES_CONFIGURATION_SET", ""),
+            queue_url=env["PLEDGE_CAMPAIGN_QUEUE_URL"],
         )
         apply_env(env)
         ensure_initial_policy()
@@ -166,6 +168,7 @@ def run() -> int:
             flush=True,
         )
         scheduler = Scheduler([f for f in functions.values() if f.kind == "schedule"]).start()
+        pollers = [queue_poller(f, env, p) for f in functions.values() if f.kind == "sqs"]
         while True:
             for name, proc in children:
                 if proc.poll() is not None:
@@ -184,6 +187,18 @@ def run() -> int:
         signal.signal(signal.SIGINT, _ignore)
         if scheduler is not None:
             scheduler.stop()
+        for poller in pollers:
+            poller.stop()
         for _, proc in reversed(children):
             procs.stop(proc)
     return rc
+
+
+def queue_poller(function, env: dict[str, str], stack_ports):
+    """The local event source of a queue-fed function (the marketing fan-out's workers)."""
+    from .aws_setup import aws_client
+    from .queue_poller import QueuePoller
+
+    workers = int(env.get("PLEDGE_MARKETING_WORKERS") or "1")
+    client = aws_client("sqs", stack_ports.aws)
+    return QueuePoller(function, env["PLEDGE_CAMPAIGN_QUEUE_URL"], client, workers).start()

@@ -14,7 +14,7 @@ API_HANDLER = "api_handler"
 @dataclass(frozen=True)
 class AppFunction:
     name: str  # the name in app.py (and in infra/function_access.json)
-    kind: str  # "api" | "lambda" | "schedule"
+    kind: str  # "api" | "lambda" | "schedule" | "sqs"
     schedule: str | None = None
 
     @property
@@ -40,16 +40,19 @@ def load_app():
 
 
 def app_functions(chalice_app=None) -> list[AppFunction]:
-    """Every function of the app: the REST API's handler, each @app.lambda_function and
-    each @app.schedule. Other event sources would need wiring here first."""
-    from chalice.app import ScheduledEventConfig
+    """Every function of the app: the REST API's handler, each @app.lambda_function, each
+    @app.schedule and each @app.on_sqs_message. Other event sources would need wiring here first."""
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
 
     chalice_app = chalice_app or load_app()
     functions = [AppFunction(API_HANDLER, "api")] if chalice_app.routes else []
     functions += [AppFunction(f.name, "lambda") for f in chalice_app.pure_lambda_functions]
     for source in chalice_app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            functions.append(AppFunction(source.name, "sqs"))
+            continue
         if not isinstance(source, ScheduledEventConfig):
-            raise TypeError(f"{source.name}: only @app.schedule event sources are wired in infra/")
+            raise TypeError(f"{source.name}: only schedule and SQS event sources are wired in infra/")
         expression = source.schedule_expression
         functions.append(
             AppFunction(source.name, "schedule", expression if isinstance(expression, str) else expression.to_string())

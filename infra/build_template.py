@@ -69,7 +69,8 @@ def merge_template(stage: str) -> dict:
     template["Parameters"]["Stage"].update({"Default": stage, "AllowedValues": [stage]})
     template["Parameters"].update(platform.PARAMETERS)
     template["Parameters"].update(ops_console.PARAMETERS)
-    template["Conditions"] = {**platform.CONDITIONS, **ops_console.CONDITIONS}
+    template["Parameters"].update(platform.FANOUT_PARAMETERS)
+    template["Conditions"] = {**platform.CONDITIONS, **ops_console.CONDITIONS, **platform.FANOUT_CONDITIONS}
     resources = template["Resources"]
     resources.update(platform.data_key(stage, iam.roles_with(functions, access, lambda a: a.get("tables"))))
     resources.update(
@@ -77,6 +78,7 @@ def merge_template(stage: str) -> dict:
     )
     resources.update(platform.mail_feedback(stage, config.mail))
     resources.update(platform.alarms(stage, config.api_name, config.api_gateway_stage, functions))
+    resources.update(platform.campaign_queue(stage))
     resources.update(platform.api_overrides(config.api_name))
     resources.update(platform.gateway_responses())
     resources.update(platform.per_address_limit(stage))
@@ -87,7 +89,17 @@ def merge_template(stage: str) -> dict:
     for function in functions:
         resources.update(iam.function_iam(function, access[function.name], tables, config.mail, secrets_prefix))
         resources.update(platform.function_overrides(stage, function, config.log_retention_days))
+    deep_merge(resources, platform.fanout_function_properties(functions, access))
     return template
+
+
+def deep_merge(target: dict, changes: dict) -> None:
+    """Lay `changes` over `target`, dict by dict (as `chalice package` merges the template)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_merge(target[key], value)
+        else:
+            target[key] = value
 
 
 def main(argv: list[str]) -> int:

@@ -99,16 +99,48 @@ def openapi_schema(schema):
     return result
 
 
+def sqs_event(message: dict) -> dict:
+    """The event Lambda's SQS event source gives a queue-fed function for one message."""
+    return {
+        "Records": [
+            {
+                "messageId": "00000000-0000-4000-8000-000000000000",
+                "receiptHandle": "console-test-event",
+                "body": json.dumps(message, separators=(",", ":")),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            }
+        ]
+    }
+
+
+# What a queue-fed function takes: its message (checked against its own schema) in a record's body.
+SQS_EVENT = {
+    "type": "object",
+    "description": "An SQS event; each record's body is a JSON message checked against the function's schema.",
+    "required": ["Records"],
+    "properties": {"Records": {"type": "array", "items": {"type": "object", "required": ["body"]}}},
+}
+
+
+def console_event(function: str, kind: str, example: dict) -> dict:
+    """A named example as the function receives it (a queue-fed function: inside an SQS event)."""
+    return sqs_event(example) if kind == "sqs" else example
+
+
 def console_document(function: str, kind: str) -> dict:
     """The OpenAPI 3 document Lambda keeps a function's shareable test events in: the
     event's schema, and each named example as `components.examples[name].value`."""
+    schema = SQS_EVENT if kind == "sqs" else resolved_schema(function, kind)
+    examples = examples_of(function)
     return {
         "openapi": "3.0.0",
         "info": {"version": "1.0.0", "title": "Event"},
         "paths": {},
         "components": {
-            "schemas": {"Event": openapi_schema(resolved_schema(function, kind))},
-            "examples": {name: {"value": event} for name, event in examples_of(function).items()},
+            "schemas": {"Event": openapi_schema(schema)},
+            "examples": {name: {"value": console_event(function, kind, event)} for name, event in examples.items()},
         },
     }
 

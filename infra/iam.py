@@ -35,6 +35,11 @@ TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:D
 SENSITIVE_KEY_ACTIONS = {"seal": ("kms:GenerateDataKey",), "open": ("kms:GenerateDataKey", "kms:Decrypt")}
 SENSITIVE_CONTEXT_KEYS = ("customer_number", "item")
 MAIL_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+# "queue": the marketing fan-out's queue (infra/platform.py), to hand segments out or to work them.
+QUEUE_ACTIONS = {
+    "send": ("sqs:SendMessage",),
+    "receive": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"),
+}
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -96,6 +101,8 @@ def function_iam(
         statements.append(_mail_statement(mail))
     if access.get("secrets"):
         statements.append(_secrets_statement(secrets_prefix, access["secrets"]))
+    if access.get("queue"):
+        statements.append(_queue_statement(access["queue"]))
     return {
         role_name(function): {
             "Type": "AWS::IAM::Role",
@@ -182,4 +189,13 @@ def _secrets_statement(prefix: str, names: list[str]) -> dict:
         "Effect": "Allow",
         "Action": ["ssm:GetParameter"],
         "Resource": [{"Fn::Sub": f"{arn}{prefix}/{name}"} for name in names],
+    }
+
+
+def _queue_statement(use: str) -> dict:
+    return {
+        "Sid": "CampaignSegmentQueue",
+        "Effect": "Allow",
+        "Action": list(QUEUE_ACTIONS[use]),
+        "Resource": {"Fn::GetAtt": ["CampaignSegmentQueue", "Arn"]},
     }

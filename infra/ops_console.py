@@ -95,7 +95,7 @@ def test_events(stage: str, functions: list[AppFunction]) -> dict:
         },
     }
     for function in functions:
-        if function.kind not in ("lambda", "schedule"):
+        if function.kind not in ("lambda", "schedule", "sqs"):
             continue
         resources[f"{function.resource}TestEvents"] = {
             "Type": "AWS::EventSchemas::Schema",

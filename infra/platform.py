@@ -426,3 +426,87 @@ def per_address_limit(stage: str) -> dict:
             },
         },
     }
+
+
+# --- the marketing fan-out (chalicelib/campaign_queue.py) -----------------------------------
+
+FANOUT_PARAMETERS = {
+    "MarketingWorkers": {
+        "Type": "Number",
+        "Default": 1,
+        "MinValue": 1,
+        "MaxValue": 100,
+        "Description": "Concurrent workers a marketing campaign is split over; each sends at its share of the SES rate",
+    },
+}
+FANOUT_CONDITIONS = {"OneMarketingWorker": {"Fn::Equals": [{"Ref": "MarketingWorkers"}, "1"]}}
+# Read PLEDGE_MARKETING_WORKERS: the function registering a campaign (its segment count),
+# the dispatcher (whether to fan out) and the workers.
+MARKETING_FUNCTIONS = ("ops_send_marketing", "dispatch_marketing", "deliver_campaign_segments")
+# A worker runs up to 15 minutes: a message must stay hidden from other workers that long.
+SEGMENT_VISIBILITY_SECONDS = 960
+SEGMENT_MAX_RECEIVES = 3
+
+
+def campaign_queue(stage: str) -> dict:
+    """The queue the dispatcher hands campaign segments out on, its dead-letter queue and alarm."""
+    return {
+        "CampaignSegmentDeadLetters": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"pledge-{stage}-campaign-segments-dead",
+                "SqsManagedSseEnabled": True,
+                "MessageRetentionPeriod": 1209600,
+            },
+        },
+        "CampaignSegmentQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"pledge-{stage}-campaign-segments",
+                "SqsManagedSseEnabled": True,
+                "VisibilityTimeout": SEGMENT_VISIBILITY_SECONDS,
+                "MessageRetentionPeriod": 86400,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["CampaignSegmentDeadLetters", "Arn"]},
+                    "maxReceiveCount": SEGMENT_MAX_RECEIVES,
+                },
+            },
+        },
+        "CampaignSegmentDeadLettersAlarm": _alarm(
+            "A campaign segment failed on every try (its worker raised): see the worker's error log",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": {"Fn::GetAtt": ["CampaignSegmentDeadLetters", "QueueName"]}},
+        ),
+    }
+
+
+def fanout_function_properties(functions: list[AppFunction], access: dict) -> dict:
+    """Laid over the functions Chalice generates: the fan-out's settings, and the event
+    source of the queue's worker pointed at this stage's queue."""
+    resources = {}
+    for function in functions:
+        variables = {}
+        if function.name in MARKETING_FUNCTIONS:
+            variables["PLEDGE_MARKETING_WORKERS"] = {"Ref": "MarketingWorkers"}
+        if access[function.name].get("queue") == "send":
+            variables["PLEDGE_CAMPAIGN_QUEUE_URL"] = {"Ref": "CampaignSegmentQueue"}
+        properties: dict = {"Environment": {"Variables": variables}} if variables else {}
+        if function.kind == "sqs":
+            properties["Events"] = {f"{function.resource}SqsEventSource": _segment_event_source()}
+        if properties:
+            resources[function.resource] = {"Properties": properties}
+    return resources
+
+
+def _segment_event_source() -> dict:
+    # Lambda's SQS event source takes no maximum concurrency below 2.
+    concurrency = {"Fn::If": ["OneMarketingWorker", 2, {"Ref": "MarketingWorkers"}]}
+    return {
+        "Type": "SQS",
+        "Properties": {
+            "Queue": {"Fn::GetAtt": ["CampaignSegmentQueue", "Arn"]},
+            "BatchSize": 1,
+            "ScalingConfig": {"MaximumConcurrency": concurrency},
+        },
+    }

@@ -6,7 +6,7 @@ the `api_handler` function; `lambda_.invoke(name)` is `name`; `running(name)` ma
 others, e.g. a scheduled function's handler called directly), every DynamoDB call
 PynamoDB makes, every email handed to SES, every secret document read and every KMS call
 of the envelope adapter (kms:GenerateDataKey to seal, kms:Decrypt to open, with its
-encryption context) is checked against that function's entry.
+encryption context) and every segment handed out on the campaign queue is checked against that function's entry.
 A call its deployed role would not allow fails the test at teardown (the app may catch
 the error a real AccessDenied would raise, so raising here could hide it). Calls made
 outside a function (tests calling services directly) are not checked.
@@ -88,6 +88,12 @@ def check_secret(name: str) -> None:
         check(_running[-1], f"reads the {name} secret", name in access().get(_running[-1], {}).get("secrets", []))
 
 
+def check_queue_send() -> None:
+    if _running:
+        allowed = access().get(_running[-1], {}).get("queue") == "send"
+        check(_running[-1], "hands segments out on the campaign segment queue", allowed)
+
+
 def check_mail() -> None:
     if _running:
         check(_running[-1], "sends email", bool(access().get(_running[-1], {}).get("mail")))
@@ -131,11 +137,21 @@ def iam_guard(monkeypatch):
     from chalice.test import TestHTTPClient, TestLambdaClient
     from pynamodb.connection.base import Connection
 
-    from chalicelib import envelope, settings
+    from chalicelib import campaign_queue, envelope, settings
     from chalicelib.services import mailer
 
     dispatch, send_raw, read_secret = Connection.dispatch, mailer.send_raw, settings._read_secret
     seal, unseal = envelope.seal, envelope.unseal
+    segment_sender = campaign_queue.segment_sender
+
+    def guarded_segment_sender(client, queue_url):
+        hand_out = segment_sender(client, queue_url)
+
+        def guarded_hand_out(campaign_id, segment):
+            check_queue_send()
+            return hand_out(campaign_id, segment)
+
+        return guarded_hand_out
 
     def guarded_dispatch(self, operation, kwargs):
         check_dynamodb(operation, kwargs)
@@ -163,6 +179,7 @@ def iam_guard(monkeypatch):
     monkeypatch.setattr(envelope, "seal", guarded_seal)
     monkeypatch.setattr(envelope, "unseal", guarded_unseal)
     monkeypatch.setattr(mailer, "send_raw", guarded_send_raw)
+    monkeypatch.setattr(campaign_queue, "segment_sender", guarded_segment_sender)
     monkeypatch.setattr(TestHTTPClient, "request", _as_function(lambda args: "api_handler", TestHTTPClient.request))
     monkeypatch.setattr(TestLambdaClient, "invoke", _as_function(lambda args: args[0], TestLambdaClient.invoke))
     _denied.clear()

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from infra.app_functions import REPO_ROOT, app_functions
-from infra.console_events import REGISTRY, examples_of
+from infra.console_events import REGISTRY, console_event, examples_of
 from infra.ops_console import QUERY_FIELDS, is_ops, trail_name
 from infra.platform import function_name
 from tests.infra.checks import resources_of
@@ -36,7 +36,10 @@ def test_every_ops_scheduled_and_event_fed_function_has_its_test_events(template
         props = schemas.pop(f"_{function_name(STAGE, function)}-schema")
         assert props["Type"] == "OpenApi3"
         content = json.loads(props["Content"])
-        assert {n: e["value"] for n, e in content["components"]["examples"].items()} == examples_of(function.name)
+        assert {n: e["value"] for n, e in content["components"]["examples"].items()} == {
+            name: console_event(function.name, function.kind, event)
+            for name, event in examples_of(function.name).items()
+        }
         assert props["RegistryName"]["Fn::If"][2] == REGISTRY
     assert schemas == {}
 
@@ -253,6 +256,7 @@ def runbook_section(alarm: str) -> str:
         "PolicyNoticeDeadlineAlarm": "policy-notice-deadline",
         "PolicyNoticeFailedAlarm": "bad-customer-record",
         "MarketingDeliveryFailedAlarm": "bad-customer-record",
+        "CampaignSegmentDeadLettersAlarm": "campaign-segment-dead-letters",
     }
     if alarm in fixed:
         return fixed[alarm]

@@ -254,7 +254,7 @@ def test_functions_run_python_312_with_fixed_names_and_stage_settings(template, 
         assert props["FunctionName"] == function_name(STAGE, function)
         assert props["Tracing"] == "Active"
         assert props["Environment"]["Variables"]["PLEDGE_STAGE"] == STAGE
-        assert "Events" not in props or function.kind == "schedule"
+        assert "Events" not in props or function.kind in ("schedule", "sqs")
 
 
 def test_schedules_exist_with_the_configured_rates(template, functions):

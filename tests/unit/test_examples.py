@@ -14,6 +14,7 @@ from infra.app_functions import app_functions
 from infra.console_events import (
     EXAMPLE_NAME,
     console_document,
+    console_event,
     example_files,
     examples_of,
     openapi_schema,
@@ -21,7 +22,7 @@ from infra.console_events import (
     schema_name,
 )
 
-FUNCTIONS = [f for f in app_functions() if f.kind in ("lambda", "schedule")]
+FUNCTIONS = [f for f in app_functions() if f.kind in ("lambda", "schedule", "sqs")]
 
 
 def all_examples():
@@ -41,7 +42,7 @@ def check(function, event) -> None:
 
 def test_the_app_is_discovered_not_listed():
     kinds = {f.kind for f in FUNCTIONS}
-    assert kinds == {"lambda", "schedule"}
+    assert kinds == {"lambda", "schedule", "sqs"}
     assert len(FUNCTIONS) >= 10
 
 
@@ -74,7 +75,9 @@ def test_console_document_is_openapi_3_with_the_examples(function):
     document = console_document(function.name, function.kind)
     validate_openapi(document)
     examples = document["components"]["examples"]
-    assert {name: e["value"] for name, e in examples.items()} == examples_of(function.name)
+    assert {name: e["value"] for name, e in examples.items()} == {
+        name: console_event(function.name, function.kind, event) for name, event in examples_of(function.name).items()
+    }
     assert "$ref" not in str(document) and "$schema" not in str(document)
 
 

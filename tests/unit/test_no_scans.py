@@ -9,6 +9,7 @@ from infra.iam import load_access
 # Bulk work over every customer, campaign or bucket: scanning (in segments) is the point.
 MAY_SCAN = {
     "ops_send_marketing",
+    "deliver_campaign_segments",  # a segment of a campaign's parallel scan
     "dispatch_policy_notices",
     "dispatch_marketing",
     "ops_abuse_cases",
