@@ -15,9 +15,16 @@ from .functions import ACCOUNT, REGION, FakeLambdaContext, Function
 
 class QueuePoller:
     def __init__(
-        self, function: Function, queue_url: str, client: Any, concurrency: int = 1, out: TextIO | None = None
+        self,
+        function: Function,
+        queue_url: str,
+        client: Any,
+        concurrency: int = 1,
+        out: TextIO | None = None,
+        timeout_ms: int = 900_000,
     ):
         self.function = function
+        self.timeout_ms = timeout_ms  # each invocation's, as the function's Lambda timeout
         self.queue_url = queue_url
         self._client = client
         self._out = out or sys.stdout
@@ -67,7 +74,7 @@ class QueuePoller:
             "awsRegion": REGION,
         }
         try:
-            self.function.handler({"Records": [record]}, FakeLambdaContext(self.function.name))
+            self.function.handler({"Records": [record]}, FakeLambdaContext(self.function.name, self.timeout_ms))
         except Exception:  # as Lambda: the message comes back after its visibility timeout
             print(f"queue: {self.function.name} failed on a message", file=self._out)
             traceback.print_exc(file=sys.stderr)
