@@ -168,7 +168,7 @@ def run() -> int:
             flush=True,
         )
         scheduler = Scheduler([f for f in functions.values() if f.kind == "schedule"]).start()
-        pollers = [queue_poller(f, env, p) for f in functions.values() if f.kind == "sqs"]
+        pollers = [queue_poller(f, p) for f in functions.values() if f.kind == "sqs"]
         while True:
             for name, proc in children:
                 if proc.poll() is not None:
@@ -194,11 +194,13 @@ def run() -> int:
     return rc
 
 
-def queue_poller(function, env: dict[str, str], stack_ports):
+def queue_poller(function, stack_ports):
     """The local event source of a queue-fed function (the marketing fan-out's workers)."""
+    from chalicelib.settings import get_settings
+
     from .aws_setup import aws_client
     from .queue_poller import QueuePoller
 
-    workers = int(env.get("PLEDGE_MARKETING_WORKERS") or "1")
+    settings = get_settings()  # the app's view of the environment (PLEDGE_MARKETING_WORKERS)
     client = aws_client("sqs", stack_ports.aws)
-    return QueuePoller(function, env["PLEDGE_CAMPAIGN_QUEUE_URL"], client, workers).start()
+    return QueuePoller(function, settings.campaign_queue_url, client, settings.marketing_workers).start()

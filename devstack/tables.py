@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,9 @@ def table_names(prefix: str, path: Path = TABLES_FILE) -> list[str]:
 
 
 def create_tables(client, prefix: str, path: Path = TABLES_FILE) -> list[str]:
-    """Create every table missing in `client`'s endpoint and apply its TTL setting.
-    Idempotent. Returns the names created now."""
+    """Create every table missing in `client`'s endpoint, add the indexes an existing one
+    lacks (data kept in .local/ from before an index was added), and apply its TTL
+    setting. Idempotent. Returns the names created now."""
     existing = set(_list_tables(client))
     created = []
     for definition in table_definitions(prefix, path):
@@ -68,11 +70,41 @@ def create_tables(client, prefix: str, path: Path = TABLES_FILE) -> list[str]:
             client.create_table(**definition)
             client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
             created.append(name)
+        else:
+            add_missing_indexes(client, definition)
         if ttl and ttl.get("Enabled"):
             current = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
                 client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return created
+
+
+def add_missing_indexes(client, definition: dict) -> list[str]:
+    """Create, one at a time as DynamoDB requires, the global secondary indexes of
+    `definition` its table does not have yet (they are backfilled). Returns their names."""
+    name = definition["TableName"]
+    present = {i["IndexName"] for i in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=definition["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        _wait_for_index(client, name, index["IndexName"])
+        added.append(index["IndexName"])
+    return added
+
+
+def _wait_for_index(client, table: str, index: str) -> None:
+    for _ in range(600):
+        indexes = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(i["IndexName"] == index and i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"index {index} of {table} did not become active")
 
 
 def truncate_tables(client, prefix: str, path: Path = TABLES_FILE) -> int:

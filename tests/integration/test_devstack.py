@@ -98,7 +98,29 @@ def test_create_tables_is_idempotent_and_generic(clean_stack, tmp_path):
         client.describe_time_to_live(TableName="pledge-generic-things")["TimeToLiveDescription"]["AttributeName"]
         == "ttl"
     )
-    client.put_item(TableName="pledge-generic-things", Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
+    client.put_item(TableName="pledge-generic-things", Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "kind": {"S": "k"}})
+
+    # An index added to infra/tables.json later reaches tables kept in .local/ from before.
+    things = extra["Resources"]["Things"]["Properties"]
+    things["AttributeDefinitions"].append({"AttributeName": "kind", "AttributeType": "S"})
+    things["GlobalSecondaryIndexes"] = [
+        {
+            "IndexName": "by_kind",
+            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]
+    path.write_text(json.dumps(extra))
+    assert create_tables(client, prefix, path) == []
+    found = client.query(
+        TableName="pledge-generic-things",
+        IndexName="by_kind",
+        KeyConditionExpression="kind = :k",
+        ExpressionAttributeValues={":k": {"S": "k"}},
+    )["Items"]
+    assert [item["pk"]["S"] for item in found] == ["a"]  # the items already there are indexed too
+    assert create_tables(client, prefix, path) == []
+
     assert truncate_tables(client, prefix, path) == 1
     client.delete_table(TableName="pledge-generic-things")
 
