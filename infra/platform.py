@@ -48,6 +48,14 @@ def function_name(stage: str, function: AppFunction) -> str:
 
 
 ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+# Both keys' first statement: the account's IAM decides who administers them.
+ADMINISTERED_THROUGH_IAM = {
+    "Sid": "AccountAdministersKeyThroughIam",
+    "Effect": "Allow",
+    "Principal": {"AWS": ACCOUNT_ROOT},
+    "Action": "kms:*",
+    "Resource": "*",
+}
 
 
 def _role_arns(roles: list[str]) -> list[dict]:
@@ -61,13 +69,7 @@ def data_key(stage: str, table_roles: list[str]) -> dict:
     that no role policy holds kms:Decrypt but the ones infra/iam.py gives "open"."""
     # In a key policy "Resource" is always "*": it means this key.
     statements = [
-        {
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": ACCOUNT_ROOT},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        ADMINISTERED_THROUGH_IAM,
         {
             "Sid": "FunctionsUseTablesThroughDynamoDB",
             "Effect": "Allow",
@@ -126,13 +128,7 @@ def sensitive_key(stage: str, opener_roles: list[str]) -> dict:
     reveal a number, whatever IAM policies elsewhere in the account allow. Kept if the
     stack goes (the sealed numbers are retained data)."""
     statements = [
-        {
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": ACCOUNT_ROOT},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        ADMINISTERED_THROUGH_IAM,
         {
             "Sid": "OnlyTheRevealingFunctionsUnwrap",
             "Effect": "Deny",
