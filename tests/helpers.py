@@ -129,3 +129,7 @@ def simultaneously(actions: list) -> list:
         thread.join()
     assert not errors
     return results
+
+
+class Crash(BaseException):
+    """Stands for the process dying (not an error the code could catch and handle)."""

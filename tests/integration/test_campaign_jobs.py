@@ -16,16 +16,12 @@ from chalicelib.mail.pacing import Pacer
 from chalicelib.services import campaigns, delivery, marketing
 from chalicelib.settings import reset_settings
 from chalicelib.store import campaigns as campaign_store
-from tests.helpers import add_customers, simultaneously
+from tests.helpers import Crash, add_customers, simultaneously
 from tests.iam_guard import running
 from tests.stack import outbox
 
 TOPIC = "special_offers"
 CAMPAIGN = {"topic": TOPIC, "subject": "Spring sale", "text": "Everything half price."}
-
-
-class Crash(BaseException):
-    """Stands for the process dying (not an error the code could catch and handle)."""
 
 
 @pytest.fixture

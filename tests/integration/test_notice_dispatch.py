@@ -24,7 +24,7 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import notices as notice_store
 from chalicelib.store import policy as policy_store
 from chalicelib.store.base import iso, parse_iso
-from tests.helpers import add_customers, simultaneously
+from tests.helpers import Crash, add_customers, simultaneously
 from tests.iam_guard import running
 from tests.stack import outbox
 
@@ -42,10 +42,6 @@ class Clock:
     def advance(self, **delta) -> Clock:
         self.now += timedelta(**delta)
         return self
-
-
-class Crash(BaseException):
-    """Stands for the process dying (not an error the code could catch and handle)."""
 
 
 @pytest.fixture
