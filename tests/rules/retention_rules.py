@@ -175,3 +175,10 @@ def test_preserved_values_go_with_the_last_hold_only(backend):
     assert len(profile_revisions.revisions_of(number)) == 1
     retention.change_legal_hold(number, "release", "all done")
     assert profile_revisions.revisions_of(number) == []
+
+
+def test_a_correction_racing_a_new_hold_still_preserves_the_previous_value(backend, monkeypatch):
+    number = new_customer()
+    meanwhile(monkeypatch, lambda: retention.change_legal_hold(number, "place", "subpoena"))
+    accounts.update_profile(number, {"name": "Jane Roe"}, None)
+    assert [r.previous.as_dict() for r in profile_revisions.revisions_of(number)] == [{"name": "Jane Doe"}]
