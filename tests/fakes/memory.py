@@ -56,7 +56,7 @@ class FakeWrite:
 class MemoryStore:
     def __init__(self) -> None:
         self.items: dict[Key, tuple[type[Model], dict]] = {}
-        self._lock = threading.RLock()  # a transaction lands at once, as DynamoDB's does
+        self.lock = threading.RLock()  # a transaction lands at once, as DynamoDB's does
 
     # --- reads ---------------------------------------------------------------------
     def get(self, model: type[M], hash_key: Any, range_key: Any = None) -> M | None:
@@ -148,7 +148,7 @@ class MemoryStore:
             raise ValueError("two writes to one item in one transaction (DynamoDB refuses it)")
         if len(parts) > TRANSACTION_LIMIT:
             raise ValueError("more writes than a DynamoDB transaction holds")
-        with self._lock:
+        with self.lock:
             failed = frozenset(label for label, write in labelled.items() if not write.check())
             if failed:
                 raise WriteConflict(failed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +24,7 @@ import chalicelib.store
 from chalicelib.store import (
     audit,
     consent,
+    counters,
     customers,
     disclosures,
     email_history,
@@ -40,6 +41,7 @@ from chalicelib.store import inquiries as inquiry_store
 from chalicelib.store.audit import AuditEntry
 from chalicelib.store.base import PledgeModel, iso
 from chalicelib.store.consent import ConsentEvent
+from chalicelib.store.counters import Slot, WindowCounter
 from chalicelib.store.customers import Customer, EmailClaim
 from chalicelib.store.disclosures import Disclosure, DisclosurePermission
 from chalicelib.store.email_history import EmailHistoryEntry, Holding
@@ -126,6 +128,26 @@ class Customers(Fake):
         return self.memory.condition(
             Customer, customer_number, lambda c: c is not None and c.status == CustomerStatus.ACTIVE
         )
+
+
+class Counters(Fake):
+    def take(self, model: type[WindowCounter], key: str, now: int, window_seconds: int, limit: int) -> Slot:
+        with self.memory.lock:
+            current = self.memory.get(model, key)
+            if current is not None and current.window_start > now - window_seconds:
+                if current.hits >= limit:
+                    return Slot(False, int(current.window_start), max(1, current.window_start + window_seconds - now))
+                self.memory.change(current, {"hits": current.hits + 1})
+                return Slot(True, int(current.window_start), 0)
+            ttl = datetime.fromtimestamp(now + window_seconds, tz=UTC)
+            self.memory.change(model(key), {"window_start": now, "hits": 1, "expires_ttl": ttl})
+            return Slot(True, now, 0)
+
+    def give_back(self, model: type[WindowCounter], key: str, window_start: int) -> None:
+        with self.memory.lock:
+            current = self.memory.get(model, key)
+            if current is not None and current.window_start == window_start and current.hits > 0:
+                self.memory.change(current, {"hits": current.hits - 1})
 
 
 class Consent(Fake):
@@ -268,6 +290,7 @@ class Sensitive(Fake):
 FAKES: dict[ModuleType, type[Fake]] = {
     transact: Transact,
     customers: Customers,
+    counters: Counters,
     consent: Consent,
     policy: Policy,
     retention: Retention,

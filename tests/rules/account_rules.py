@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import AccountDeactivated, Conflict
+from chalicelib.errors import AccountDeactivated, Conflict, RateLimited, Unauthorized
 from chalicelib.services import accounts, retention
+from chalicelib.settings import get_settings
 from chalicelib.store import audit
 from chalicelib.store import email_history as history
 from chalicelib.store.states import CustomerStatus
-from tests.rules.common import mail_asked, meanwhile, new_customer, signup, unique_email  # noqa: F401
+from tests.rules.common import PASSWORD, mail_asked, meanwhile, new_customer, signup, unique_email  # noqa: F401
 
 
 def audit_actions(number: str) -> list[tuple]:
@@ -111,3 +112,31 @@ def test_a_deactivated_account_cannot_be_changed(backend):
     with pytest.raises(AccountDeactivated):
         accounts.update_profile(number, {"name": "Jane Roe"}, None)
     assert accounts.require_customer(number).status == CustomerStatus.DEACTIVATED
+
+
+def test_login_goes_by_the_current_address_only(backend):
+    old, new = unique_email("old"), unique_email("new")
+    number = new_customer(email=old)
+    accounts.update_profile(number, {"email": new}, None)
+    assert accounts.login(new.upper(), PASSWORD).customer_number == number
+    with pytest.raises(Unauthorized):
+        accounts.login(old, PASSWORD)
+
+
+def test_wrong_passwords_use_up_the_checks_even_for_the_right_one(backend):
+    email = unique_email()
+    new_customer(email=email)
+    assert accounts.login(email, PASSWORD)  # a right password gives its check back
+    for _ in range(get_settings().login_max_failures):
+        with pytest.raises(Unauthorized):
+            accounts.login(email, "not the password")
+    with pytest.raises(RateLimited):
+        accounts.login(email, PASSWORD)
+
+
+def test_a_deactivated_account_cannot_log_in(backend):
+    email = unique_email()
+    number = new_customer(email=email)
+    retention.deactivate_customer(number, "ops", "abuse")
+    with pytest.raises(AccountDeactivated):
+        accounts.login(email, PASSWORD)

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.services import accounts, retention, sessions
 from chalicelib.settings import get_settings
 from chalicelib.store import profile_revisions, transact
 from chalicelib.store.base import parse_iso, utc_now
 from chalicelib.store.states import CustomerStatus
-from tests.rules.common import mail_asked, meanwhile, new_customer, signup, unique_email  # noqa: F401
+from tests.rules.common import PASSWORD, mail_asked, meanwhile, new_customer, signup, unique_email  # noqa: F401
 
 
 def past_review() -> timedelta:
@@ -182,3 +182,11 @@ def test_a_correction_racing_a_new_hold_still_preserves_the_previous_value(backe
     meanwhile(monkeypatch, lambda: retention.change_legal_hold(number, "place", "subpoena"))
     accounts.update_profile(number, {"name": "Jane Roe"}, None)
     assert [r.previous.as_dict() for r in profile_revisions.revisions_of(number)] == [{"name": "Jane Doe"}]
+
+
+def test_a_customer_deactivates_only_with_their_password(backend):
+    number = new_customer()
+    with pytest.raises(Forbidden):
+        retention.deactivate_by_customer(number, "not my password", "bye", None)
+    assert accounts.require_customer(number).status == CustomerStatus.ACTIVE
+    assert retention.deactivate_by_customer(number, PASSWORD, "bye", None)["initiated_by"] == "customer"
