@@ -3,8 +3,8 @@ that are a condition and an effect, committed all or nothing.
 
 Items are kept as their models' serialized attribute maps and read back through the
 model (`from_raw_data`), so a service gets what a DynamoDB read gives it: fresh objects,
-plain strings for enum values, no attribute that was never written, and nothing shared
-with the object it wrote. `commit` behaves as `chalicelib.store.transact.commit` does:
+plain strings for enum values, the model's default for an attribute never written, and
+nothing shared with the object it wrote. An update changes only the attributes it names. `commit` behaves as `chalicelib.store.transact.commit` does:
 every condition is checked before any effect lands, a failed one raises `WriteConflict`
 naming its labels, two writes to one item are refused (DynamoDB refuses them in one
 transaction), and saved or updated models see their local version go up, as PynamoDB's
