@@ -35,6 +35,7 @@ from chalicelib.store import (
     sensitive,
     sessions,
     tickets,
+    tokens,
     transact,
 )
 from chalicelib.store import inquiries as inquiry_store
@@ -54,6 +55,7 @@ from chalicelib.store.sensitive import SensitiveItem
 from chalicelib.store.sessions import Session
 from chalicelib.store.states import CustomerStatus
 from chalicelib.store.tickets import Ticket
+from chalicelib.store.tokens import AccountToken
 from tests.fakes.memory import FakeWrite, MemoryStore, item_key, key_of
 
 
@@ -128,6 +130,15 @@ class Customers(Fake):
         return self.memory.condition(
             Customer, customer_number, lambda c: c is not None and c.status == CustomerStatus.ACTIVE
         )
+
+
+class Tokens(Fake):
+    def find_token(self, token_hash: str) -> AccountToken | None:
+        return self.memory.get(AccountToken, token_hash)
+
+    def spend(self, token: AccountToken) -> FakeWrite:
+        key = key_of(AccountToken, token.token_hash)
+        return self.memory.removal(key, lambda stored: stored is not None)
 
 
 class Counters(Fake):
@@ -290,6 +301,7 @@ class Sensitive(Fake):
 FAKES: dict[ModuleType, type[Fake]] = {
     transact: Transact,
     customers: Customers,
+    tokens: Tokens,
     counters: Counters,
     consent: Consent,
     policy: Policy,

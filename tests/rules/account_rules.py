@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import AccountDeactivated, Conflict, RateLimited, Unauthorized
-from chalicelib.services import accounts, retention
+from chalicelib.errors import AccountDeactivated, Conflict, NotFound, RateLimited, Unauthorized
+from chalicelib.services import account_tokens, accounts, email_ownership, password_reset, retention, sessions
+from chalicelib.services.email_address import email_key
 from chalicelib.settings import get_settings
 from chalicelib.store import audit
 from chalicelib.store import email_history as history
@@ -140,3 +141,41 @@ def test_a_deactivated_account_cannot_log_in(backend):
     retention.deactivate_customer(number, "ops", "abuse")
     with pytest.raises(AccountDeactivated):
         accounts.login(email, PASSWORD)
+
+
+def verification_token(number: str, email: str) -> str:
+    return account_tokens.issue(email_ownership.PURPOSE, number, email_key(email), 3600)
+
+
+def test_an_address_is_verified_by_its_token_once(backend):
+    email = unique_email()
+    number = new_customer(email=email)
+    token = verification_token(number, email)
+    assert email_ownership.verify(token, None) == {"email_verified": True}
+    assert accounts.get_profile(number)["email_verified"] is True
+    with pytest.raises(NotFound):
+        email_ownership.verify(token, None)
+
+
+def test_a_verification_token_dies_with_the_address_it_was_sent_to(backend):
+    old = unique_email("old")
+    number = new_customer(email=old)
+    token = verification_token(number, old)
+    accounts.update_profile(number, {"email": unique_email("new")}, None)
+    with pytest.raises(NotFound):
+        email_ownership.verify(token, None)
+    assert accounts.get_profile(number)["email_verified"] is False
+
+
+def test_a_password_reset_replaces_the_password_once_and_ends_every_session(backend):
+    email = unique_email()
+    account = signup(email=email)
+    customer = accounts.require_customer(account.customer_number)
+    token = account_tokens.issue(password_reset.PURPOSE, customer.customer_number, customer.password_hash, 600)
+    password_reset.confirm_reset(token, "a brand new passphrase", None)
+    assert sessions.resolve_session(account.session_token) is None
+    assert accounts.login(email, "a brand new passphrase").customer_number == account.customer_number
+    with pytest.raises(Unauthorized):
+        accounts.login(email, PASSWORD)
+    with pytest.raises(NotFound):
+        password_reset.confirm_reset(token, "yet another passphrase", None)
