@@ -3,7 +3,6 @@ the mail they would send recorded instead, and a way to make a change land "mean
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -14,8 +13,8 @@ from chalicelib.store import customers as customer_store
 from chalicelib.store import policy as policy_store
 from chalicelib.store import transact
 from chalicelib.store.policy import PolicyVersion
+from tests.helpers import PASSWORD, unique_email
 
-PASSWORD = "correct horse battery staple"
 REQUEST_ID = "rule-test-request"
 
 
@@ -29,10 +28,6 @@ def mail_asked(backend, monkeypatch) -> list[tuple]:
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(accounts, "_hasher", lambda: cheap)
     return asked
-
-
-def unique_email(prefix: str = "customer") -> str:
-    return f"{prefix}.{uuid.uuid4().hex[:10]}@example.com"
 
 
 def signup(email: str | None = None, **fields) -> accounts.LoggedIn:
