@@ -245,15 +245,9 @@ def _email_key_changed(customer: Customer, changed: dict) -> bool:
 
 
 def _profile_writes(customer: Customer, changed: dict, request_id: str | None) -> dict[str, Write]:
-    actions = [
-        getattr(Customer, f).set(v) if v is not None else getattr(Customer, f).remove() for f, v in changed.items()
-    ]
     now = iso(utc_now())
-    if _email_key_changed(customer, changed):
-        actions.append(Customer.email_verified_at.remove())  # the new address is not proven yet
-    actions.append(Customer.updated_at.set(now))
     number = customer.customer_number
-    writes = {"customer": customer_store.save_customer_changes(customer, actions)}
+    writes = {"customer": customer_store.change_profile(customer, changed, now, _email_key_changed(customer, changed))}
     old_key, new_key = email_key(customer.email), email_key(changed.get("email", customer.email))
     if new_key != old_key:
         writes["new_email_claim"] = put_new(EmailClaim(new_key, customer_number=number))

@@ -13,7 +13,6 @@ from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, utc_now
-from chalicelib.store.customers import Customer
 from chalicelib.store.transact import Write, WriteConflict, commit
 
 PURPOSE = "verify_email"
@@ -123,7 +122,7 @@ def verify(token: str, request_id: str | None) -> dict:
         commit(
             [
                 spend,
-                customer_store.save_customer_changes(customer, [Customer.email_verified_at.set(now)]),
+                customer_store.mark_email_verified(customer, now),
                 audit_entry(
                     customer.customer_number, "email_verified", "customer", ["email_verified"], request_id=request_id
                 ),

@@ -15,7 +15,6 @@ from chalicelib.settings import get_settings
 from chalicelib.store import customers as customer_store
 from chalicelib.store.audit import audit_entry
 from chalicelib.store.base import iso, utc_now
-from chalicelib.store.customers import Customer
 from chalicelib.store.transact import WriteConflict, commit
 
 PURPOSE = "password_reset"
@@ -65,12 +64,12 @@ def confirm_reset(token: str, password: str, request_id: str | None) -> dict:
     item, spend = account_tokens.redeem(PURPOSE, token, current_password_hash)
     customer = customers[item.customer_number]
     assert customer is not None  # redeem refused the token otherwise
-    changes = [Customer.password_hash.set(accounts.hash_password(password)), Customer.updated_at.set(iso(utc_now()))]
+    new_hash = accounts.hash_password(password)
     try:
         commit(
             [
                 spend,
-                customer_store.save_customer_changes(customer, changes),
+                customer_store.set_password_hash(customer, new_hash, iso(utc_now())),
                 audit_entry(
                     customer.customer_number, "password_reset", "customer", ["password"], request_id=request_id
                 ),

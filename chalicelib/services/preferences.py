@@ -65,8 +65,7 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
         if any(changed.values()) and not customer.is_active:
             raise AccountDeactivated("This account has been deactivated.")
         updated = {**current, **changed}
-        actions = [Customer.marketing.set(updated), Customer.updated_at.set(iso(utc_now()))]
-        writes = [customer_store.save_customer_changes(customer, actions)]
+        writes = [customer_store.set_marketing(customer, updated, iso(utc_now()))]
         try:
             commit(writes + _events(customer, changed, source, request_id) + [policy_in_force.still_in_force()])
         except WriteConflict:

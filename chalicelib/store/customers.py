@@ -74,6 +74,29 @@ def save_customer_changes(customer: Customer, actions: list) -> Write:
     return lambda transaction: transaction.update(customer, actions=actions)
 
 
+def set_marketing(customer: Customer, topics: dict[str, bool], at: str) -> Write:
+    """The customer's four marketing choices (version-checked)."""
+    return save_customer_changes(customer, [Customer.marketing.set(topics), Customer.updated_at.set(at)])
+
+
+def change_profile(customer: Customer, changes: dict[str, Any], at: str, email_unverified: bool) -> Write:
+    """Profile fields to new values (None: removed), version-checked; `email_unverified`
+    forgets the verification of the address (the new one is not proven yet)."""
+    fields = Customer.get_attributes()
+    actions = [fields[f].set(v) if v is not None else fields[f].remove() for f, v in changes.items()]
+    if email_unverified:
+        actions.append(Customer.email_verified_at.remove())
+    return save_customer_changes(customer, [*actions, Customer.updated_at.set(at)])
+
+
+def mark_email_verified(customer: Customer, at: str) -> Write:
+    return save_customer_changes(customer, [Customer.email_verified_at.set(at)])
+
+
+def set_password_hash(customer: Customer, password_hash: str, at: str) -> Write:
+    return save_customer_changes(customer, [Customer.password_hash.set(password_hash), Customer.updated_at.set(at)])
+
+
 def release_email_claim(email_key: str, customer_number: str) -> Write:
     claim = EmailClaim(email_key, customer_number=customer_number)
     return lambda transaction: transaction.delete(claim, condition=EmailClaim.customer_number == customer_number)
