@@ -8,10 +8,10 @@ apart: the current value of a topic is always its latest event.
 
 from __future__ import annotations
 
-from chalicelib.errors import AccountDeactivated, Conflict, NotFound
+from chalicelib.errors import AccountDeactivated, NotFound
 from chalicelib.observability import count
 from chalicelib.services import policy_in_force
-from chalicelib.services.retry import attempts
+from chalicelib.services.retry import retry_on_conflict
 from chalicelib.settings import MARKETING_TOPICS, get_settings
 from chalicelib.store import consent as consent_store
 from chalicelib.store import customers as customer_store
@@ -56,7 +56,8 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
     """Apply a change of any subset of topics; returns all four. Topics already as asked
     are not recorded again (so repeating an unsubscribe changes nothing). Withdrawing is
     always allowed; subscribing needs an active account."""
-    for _ in attempts():
+
+    def attempt() -> dict:
         customer = _require(customer_number)
         current = current_topics(customer)
         changed = {topic: value for topic, value in changes.items() if current[topic] != value}
@@ -65,15 +66,22 @@ def change_topics(customer_number: str, changes: dict, source: str, request_id: 
         if any(changed.values()) and not customer.is_active:
             raise AccountDeactivated("This account has been deactivated.")
         updated = {**current, **changed}
-        writes = [customer_store.set_marketing(customer, updated, iso(utc_now()))]
+        events = _events(customer, changed, source, request_id)
+        writes = {
+            "customer": customer_store.set_marketing(customer, updated, iso(utc_now())),
+            "policy_in_force": policy_in_force.still_in_force(),
+            **{f"event_{i}": event for i, event in enumerate(events)},
+        }
         try:
-            commit(writes + _events(customer, changed, source, request_id) + [policy_in_force.still_in_force()])
-        except WriteConflict:
-            policy_in_force.forget()  # in case it was the policy that changed
-            continue  # the customer changed meanwhile: re-read and re-apply
+            commit(writes)
+        except WriteConflict as conflict:
+            if "policy_in_force" in conflict.failed:
+                policy_in_force.forget()  # another version came into force: read the pointer again
+            raise  # re-read and re-apply
         count("consent_changed")
         return updated
-    raise Conflict("The preferences changed while they were being updated; please retry.")
+
+    return retry_on_conflict(attempt, "The preferences changed while they were being updated; please retry.")
 
 
 def consent_history(customer_number: str) -> list[dict]:
