@@ -47,7 +47,7 @@ from chalicelib.store.base import iso, parse_iso, utc_now
 from chalicelib.store.customers import Customer
 from chalicelib.store.notices import NoticeCampaign, PolicyNotice
 from chalicelib.store.policy import PolicyVersion
-from chalicelib.store.states import CustomerStatus, DeliveryStatus
+from chalicelib.store.states import CustomerStatus, DeliveryStatus, PolicyStatus
 from chalicelib.store.transact import Write, WriteConflict, commit
 
 SWEEP_OVERLAP = timedelta(minutes=10)
@@ -226,7 +226,7 @@ def _check_deadline(
 ) -> None:
     """The alarm: past the last day to notify (effective date minus the notice period),
     some customer held at publication still has no notice."""
-    if version.status != "published":
+    if version.status != PolicyStatus.PUBLISHED:
         return
     deadline = effective_moment(version) - timedelta(days=get_settings().notice_period_days)
     missing = [n for n in open_notices if n.held_at_publication]
