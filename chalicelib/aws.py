@@ -28,3 +28,10 @@ def sqs_client() -> Any:
     import boto3
 
     return boto3.client("sqs")
+
+
+def forget_clients() -> None:
+    """Drop the cached clients, so the next call builds them for the current environment
+    (a new local stack's endpoints)."""
+    for cached in (ses_client, kms_client, sqs_client):
+        cached.cache_clear()

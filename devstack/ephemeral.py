@@ -104,9 +104,14 @@ def ephemeral_stack(table_prefix: str, tmp: Path | None = None):
 
 
 def reset_app_caches() -> None:
-    """Forget cached settings and DynamoDB connections (the environment changed)."""
+    """Forget cached settings, AWS clients, DynamoDB connections and the policy version in
+    force (the environment changed: another stack's endpoints and tables)."""
+    from chalicelib.aws import forget_clients
+    from chalicelib.services import policy_in_force
     from chalicelib.settings import reset_settings
     from chalicelib.store.transact import forget_connections
 
     reset_settings()
+    forget_clients()
     forget_connections()
+    policy_in_force.forget()
